@@ -1,0 +1,173 @@
+"""Collect episodes from ALFWorld or tau2-bench with a policy; one JSON line per episode.
+
+Examples:
+    # ALFWorld: the handcoded expert with 30% random admissible actions
+    python -m data_prep.collect_trajectories --env alfworld --data-root ../shared/alfworld --split valid_seen \
+        --policy expert --epsilon 0.3 --episodes-per-task 1 --max-tasks 20 --out /tmp/alf.jsonl
+    # tau2 retail: gold tool calls with perturbations (offline, no LLM needed)
+    python -m data_prep.collect_trajectories --env tau2 --domain retail --split test --policy gold \
+        --epsilon 0.3 --max-tasks 10 --out /tmp/tau2.jsonl
+    # the model being trained, served by vLLM (RWML step 1: temperature 1.0, 3 episodes per game)
+    python -m data_prep.collect_trajectories --env alfworld --split train --policy openai \
+        --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen3-8B --episodes-per-task 3 --out alf_train.jsonl
+
+Rerunning the same command resumes: finished episodes are skipped, a torn last line is repaired.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections import defaultdict
+from typing import Any
+
+from tqdm import tqdm
+
+from data_prep.episode_store import EpisodeStore
+from data_prep.policies import POLICY_NAMES, PolicyError, make_policy
+from envs.base import EnvError
+from envs.episode import episode_id
+from envs.pool import EnvWorkerPool
+from envs.registry import ENV_NAMES, list_tasks
+
+DEFAULT_MAX_STEPS = {"alfworld": 30, "tau2": 60}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--env", choices=ENV_NAMES, required=True)
+    p.add_argument(
+        "--data-root",
+        default=None,
+        help="ALFWorld: folder holding json_2.1.1/ (default: $ALFWORLD_DATA, else the bundled games)",
+    )
+    p.add_argument("--domain", default=None, help="tau2: airline, retail or telecom")
+    p.add_argument("--split", required=True, help="ALFWorld: train/valid_seen/valid_unseen/...; tau2: train/test/all")
+    p.add_argument("--policy", choices=POLICY_NAMES, required=True)
+    p.add_argument("--epsilon", type=float, default=0.0, help="expert/gold: probability of a perturbed action")
+    p.add_argument("--episodes-per-task", type=int, default=1)
+    p.add_argument("--max-tasks", type=int, default=None, help="only the first N tasks of the split")
+    p.add_argument("--max-steps", type=int, default=None, help="default: 30 ALFWorld, 60 tau2")
+    p.add_argument("--temperature", type=float, default=1.0, help="openai policy sampling temperature")
+    p.add_argument("--max-tokens", type=int, default=1024, help="openai policy: max tokens per turn")
+    p.add_argument("--base-url", default=None, help="openai policy: e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--model", default=None, help="openai policy: served model name")
+    p.add_argument("--api-key", default="EMPTY")
+    p.add_argument("--history-window", type=int, default=None, help="openai policy: steps of history in the prompt")
+    p.add_argument(
+        "--user-model",
+        default=None,
+        help="tau2 user simulator (litellm name, e.g. openai/Qwen3-8B or hosted_vllm/Qwen3-8B)",
+    )
+    p.add_argument("--user-base-url", default=None, help="tau2 user simulator endpoint")
+    p.add_argument("--user-api-key", default=None)
+    p.add_argument("--user-temperature", type=float, default=0.0)
+    p.add_argument("--workers", type=int, default=2, help="Ray env workers; 0 runs in this process")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output JSONL (appended to; rerun to resume)")
+    return p
+
+
+def policy_spec(args: argparse.Namespace) -> dict[str, Any]:
+    if args.policy in ("expert", "gold"):
+        return {"name": args.policy, "epsilon": args.epsilon}
+    if args.policy == "random":
+        return {"name": "random"}
+    return {
+        "name": "openai",
+        "base_url": args.base_url,
+        "model": args.model,
+        "temperature": args.temperature,
+        "max_tokens": args.max_tokens,
+        "api_key": args.api_key,
+        "history_window": args.history_window,
+    }
+
+
+def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    if args.env != "tau2":
+        return {}
+    kw = {"user_model": args.user_model, "user_base_url": args.user_base_url, "user_temperature": args.user_temperature}
+    if args.user_api_key:
+        kw["user_api_key"] = args.user_api_key
+    return kw
+
+
+def summarize(episodes: list[dict[str, Any]]) -> str:
+    if not episodes:
+        return "no episodes"
+    n = len(episodes)
+    steps = sum(e["num_steps"] for e in episodes)
+    invalid = sum(e["num_invalid_actions"] for e in episodes)
+    wins = sum(bool(e["success"]) for e in episodes)
+    lines = [
+        f"episodes          {n}",
+        f"success rate      {wins / n:.1%} ({wins}/{n})",
+        f"steps             {steps} (mean {steps / n:.1f})",
+        f"invalid actions   {invalid} ({invalid / max(steps, 1):.1%} of steps)",
+    ]
+    by_type: dict[str, list[bool]] = defaultdict(list)
+    for e in episodes:
+        by_type[e.get("info", {}).get("task_type") or e["env"]].append(bool(e["success"]))
+    if len(by_type) > 1:
+        lines.append("by task type:")
+        for k in sorted(by_type):
+            v = by_type[k]
+            lines.append(f"  {k:40s} {sum(v)}/{len(v)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    max_steps = args.max_steps or DEFAULT_MAX_STEPS[args.env]
+    spec = policy_spec(args)
+    try:
+        tasks = list_tasks(args.env, args.split, data_root=args.data_root, domain=args.domain)
+        if args.max_tasks is not None:
+            tasks = tasks[: args.max_tasks]
+        policy = make_policy(spec)  # validates the spec, and the endpoint before any worker starts
+        if hasattr(policy, "check_reachable"):
+            policy.check_reachable()
+    except (EnvError, PolicyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+    store = EpisodeStore(args.out)
+    jobs = [
+        {
+            "episode_id": episode_id(t.env, t.split, t.task_id, i),
+            "task": t.to_dict(),
+            "episode_index": i,
+            "max_steps": max_steps,
+            "policy": spec,
+            "env_kwargs": env_kwargs(args),
+            "seed": args.seed,
+        }
+        for t in tasks
+        for i in range(args.episodes_per_task)
+    ]
+    todo = [j for j in jobs if j["episode_id"] not in store.done]
+    print(f"{len(jobs)} episodes planned, {len(jobs) - len(todo)} already in {args.out}, {len(todo)} to run")
+    finished: list[dict[str, Any]] = []
+    if todo:
+        try:
+            with EnvWorkerPool("data_prep.rollout:run_episode_job", num_workers=min(args.workers, len(todo))) as pool:
+                bar = tqdm(total=len(todo), desc=f"{args.env} episodes", unit="ep")
+                for _job, episode in pool.run(todo):
+                    store.append(episode)
+                    finished.append(episode)
+                    bar.update(1)
+                    bar.set_postfix(success=f"{sum(e['success'] for e in finished) / len(finished):.0%}")
+                bar.close()
+        except (EnvError, PolicyError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    print(f"this run: {len(finished)} new episodes -> {args.out}")
+    print(summarize(finished) if finished else "nothing new to collect")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Policies that play episodes for trajectory collection.
+
+- `openai`: any OpenAI-compatible chat endpoint (vLLM in production), with the ReAct-style prompt of
+  `recipe.rwml.policy_prompts` (reasoning, then the action in tags) -- the same prompt the stage-2 agent
+  loop uses, so collected behaviour matches the policy being trained.
+- `expert` (ALFWorld): alfworld's handcoded expert, replaced with probability epsilon by a random
+  admissible action, so episodes hold both successes and failures.
+- `random` (ALFWorld): a uniformly random admissible action.
+- `gold` (tau2): replays the task's gold tool calls, each perturbed with probability epsilon (dropped,
+  an argument corrupted, or swapped for another tool), then tells the user what the task requires them to
+  hear and ends the conversation.
+
+Every policy returns `(raw_output, action)`; scripted policies explain their choice in `raw_output`.
+Randomness comes from a per-episode seed so a resumed or re-sharded run makes the same choices.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from envs.episode import StepRecord
+
+STOP_ACTION = "###STOP###"
+
+
+class PolicyError(RuntimeError):
+    """The policy cannot act (endpoint unreachable, wrong policy for the env, ...)."""
+
+
+@dataclass
+class PolicyContext:
+    env: str
+    task: str
+    initial_observation: str
+    history: list[StepRecord]
+    observation: str
+    admissible: list[str] | None
+    info: dict[str, Any] = field(default_factory=dict)  # the env's latest info (expert action, gold actions, tools)
+
+
+class Policy(Protocol):
+    def reset(self, seed: int) -> None: ...
+
+    def act(self, ctx: PolicyContext) -> tuple[str, str]: ...
+
+    def metadata(self) -> dict[str, Any]: ...
+
+
+class AlfworldExpertPolicy:
+    """The handcoded expert with an epsilon of random admissible actions."""
+
+    def __init__(self, epsilon: float = 0.0) -> None:
+        if not 0.0 <= epsilon <= 1.0:
+            raise PolicyError(f"epsilon must be in [0, 1], got {epsilon}")
+        self.epsilon = epsilon
+        self.rng = random.Random(0)
+
+    def reset(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def act(self, ctx: PolicyContext) -> tuple[str, str]:
+        if ctx.env != "alfworld":
+            raise PolicyError("the expert policy plays ALFWorld only (use --policy gold for tau2)")
+        expert = ctx.info.get("expert_action")
+        choices = [a for a in (ctx.admissible or []) if a != expert]
+        if choices and (not expert or self.rng.random() < self.epsilon):
+            action = self.rng.choice(choices)
+            return f"[expert+epsilon] random admissible action instead of {expert!r}", action
+        if not expert:
+            raise PolicyError("the ALFWorld env gave no expert action and no admissible actions")
+        return "[expert] handcoded expert action", expert
+
+    def metadata(self) -> dict[str, Any]:
+        return {"name": "expert", "epsilon": self.epsilon}
+
+
+class AlfworldRandomPolicy(AlfworldExpertPolicy):
+    """A uniformly random admissible action (epsilon = 1)."""
+
+    def __init__(self) -> None:
+        super().__init__(epsilon=1.0)
+
+    def metadata(self) -> dict[str, Any]:
+        return {"name": "random"}
+
+
+class Tau2GoldPolicy:
+    """Replays the gold actions, perturbing each with probability epsilon, then informs the user and stops."""
+
+    def __init__(self, epsilon: float = 0.0) -> None:
+        if not 0.0 <= epsilon <= 1.0:
+            raise PolicyError(f"epsilon must be in [0, 1], got {epsilon}")
+        self.epsilon = epsilon
+        self.rng = random.Random(0)
+        self._plan: list[tuple[str, str]] | None = None
+
+    def reset(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self._plan = None
+
+    def _make_plan(self, ctx: PolicyContext) -> list[tuple[str, str]]:
+        tools = [t["function"]["name"] if "function" in t else t.get("name") for t in ctx.info.get("tools", [])]
+        plan: list[tuple[str, str]] = []
+        for act in ctx.info.get("gold_actions", []):
+            if act.get("requestor", "assistant") != "assistant":
+                continue
+            call = {"name": act["name"], "arguments": copy.deepcopy(act.get("arguments") or {})}
+            note = "[gold] gold action"
+            if self.rng.random() < self.epsilon:
+                kind = self.rng.choice(["drop", "argument", "tool"])
+                if kind == "drop":
+                    continue
+                if kind == "argument" and call["arguments"]:
+                    key = self.rng.choice(sorted(call["arguments"]))
+                    call["arguments"][key] = _corrupt(call["arguments"][key], self.rng)
+                    note = f"[gold+epsilon] argument {key!r} corrupted"
+                else:
+                    others = [t for t in tools if t and t != call["name"]]
+                    if others:
+                        call["name"] = self.rng.choice(others)
+                        note = "[gold+epsilon] another tool called with the gold arguments"
+            plan.append((note, json.dumps(call, ensure_ascii=False)))
+        info = [str(x) for x in ctx.info.get("communicate_info") or []]
+        if info:
+            plan.append(("[gold] tell the user what the task requires", "Here is the information: " + ", ".join(info)))
+        plan.append(("[gold] end of the gold actions", STOP_ACTION))
+        return plan
+
+    def act(self, ctx: PolicyContext) -> tuple[str, str]:
+        if ctx.env != "tau2":
+            raise PolicyError("the gold policy plays tau2 only (use --policy expert for ALFWorld)")
+        if self._plan is None:
+            self._plan = self._make_plan(ctx)
+        if not self._plan:
+            return "[gold] nothing left to do", STOP_ACTION
+        return self._plan.pop(0)
+
+    def metadata(self) -> dict[str, Any]:
+        return {"name": "gold", "epsilon": self.epsilon}
+
+
+def _corrupt(value: Any, rng: random.Random) -> Any:
+    if isinstance(value, str):
+        return value[:-1] + ("0" if not value.endswith("0") else "1") if value else "x"
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, list):
+        return value[:-1] if value else ["x"]
+    return value
+
+
+class OpenAIPolicy:
+    """A model behind an OpenAI-compatible chat endpoint, prompted ReAct-style."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        temperature: float = 1.0,
+        max_tokens: int = 1024,
+        api_key: str = "EMPTY",
+        timeout: float = 120.0,
+        max_retries: int = 2,
+        history_window: int | None = None,
+    ) -> None:
+        from openai import OpenAI
+
+        self.base_url = base_url
+        self.model = model
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.history_window = history_window
+        self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries)
+
+    def check_reachable(self) -> None:
+        """Fail fast with the endpoint in the message instead of after the first episode's retries."""
+        import openai
+
+        try:
+            served = [m.id for m in self.client.models.list().data]
+        except openai.APIConnectionError as err:
+            raise PolicyError(f"cannot reach the policy endpoint {self.base_url}: {err}") from err
+        except openai.APIError as err:
+            raise PolicyError(f"the policy endpoint {self.base_url} answered with an error: {err}") from err
+        if served and self.model not in served:
+            raise PolicyError(f"model {self.model!r} is not served at {self.base_url}; it serves {served}")
+
+    def reset(self, seed: int) -> None:
+        self.seed = seed
+
+    def act(self, ctx: PolicyContext) -> tuple[str, str]:
+        import openai
+
+        from recipe.rwml.policy_prompts import build_policy_messages, parse_action
+
+        messages = build_policy_messages(
+            env=ctx.env,
+            task=ctx.task,
+            initial_observation=ctx.initial_observation,
+            history=[(s.action, s.next_observation) for s in ctx.history],
+            observation=ctx.observation,
+            admissible=ctx.admissible,
+            info=ctx.info,
+            history_window=self.history_window,
+        )
+        try:
+            resp = self.client.chat.completions.create(
+                model=self.model, messages=messages, temperature=self.temperature, max_tokens=self.max_tokens
+            )
+        except openai.APIConnectionError as err:
+            raise PolicyError(f"cannot reach the policy endpoint {self.base_url}: {err}") from err
+        text = resp.choices[0].message.content or ""
+        action, _ok = parse_action(text, ctx.env)
+        return text, action if action is not None else text.strip()
+
+    def metadata(self) -> dict[str, Any]:
+        return {"name": "openai", "model": self.model, "base_url": self.base_url, "temperature": self.temperature}
+
+
+POLICY_NAMES = ("openai", "expert", "random", "gold")
+
+
+def make_policy(spec: dict[str, Any]) -> Policy:
+    """Build a policy from a JSON-able spec: {"name": ..., plus that policy's settings}."""
+    spec = dict(spec)
+    name = spec.pop("name", None)
+    if name == "expert":
+        return AlfworldExpertPolicy(epsilon=float(spec.get("epsilon", 0.0)))
+    if name == "random":
+        return AlfworldRandomPolicy()
+    if name == "gold":
+        return Tau2GoldPolicy(epsilon=float(spec.get("epsilon", 0.0)))
+    if name == "openai":
+        if not spec.get("base_url") or not spec.get("model"):
+            raise PolicyError("the openai policy needs --base-url and --model")
+        return OpenAIPolicy(**spec)
+    raise PolicyError(f"unknown policy {name!r}; expected one of {', '.join(POLICY_NAMES)}")

@@ -1,0 +1,44 @@
+"""Build an environment or list its tasks by name, so callers never import env modules directly.
+
+The env modules import heavy stacks (TextWorld, tau2 + litellm); importing them lazily keeps
+`import envs` cheap and lets an ALFWorld-only worker run without loading tau2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from envs.base import EnvError, TaskSpec, TextEnv
+
+ENV_NAMES = ("alfworld", "tau2")
+
+
+def make_env(name: str, **kwargs: Any) -> TextEnv:
+    """A fresh environment of kind `name` ("alfworld" or "tau2"); kwargs go to its constructor."""
+    if name == "alfworld":
+        from envs.alfworld_env import AlfWorldEnv
+
+        return AlfWorldEnv(**kwargs)
+    if name == "tau2":
+        from envs.tau2_env import Tau2Env
+
+        return Tau2Env(**kwargs)
+    raise EnvError(f"unknown environment {name!r}; expected one of {', '.join(ENV_NAMES)}")
+
+
+def list_tasks(
+    name: str, split: str, *, data_root: str | Path | None = None, domain: str | None = None
+) -> list[TaskSpec]:
+    """The tasks of one split: ALFWorld games under `data_root`, or tau2 tasks of `domain`."""
+    if name == "alfworld":
+        from envs.alfworld_env import list_alfworld_tasks, resolve_data_root
+
+        return list_alfworld_tasks(resolve_data_root(str(data_root) if data_root else None), split)
+    if name == "tau2":
+        from envs.tau2_env import list_tau2_tasks
+
+        if not domain:
+            raise EnvError("tau2 needs a domain (airline, retail or telecom)")
+        return list_tau2_tasks(domain, split)
+    raise EnvError(f"unknown environment {name!r}; expected one of {', '.join(ENV_NAMES)}")
