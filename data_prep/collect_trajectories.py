@@ -91,6 +91,8 @@ def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     kw = {"user_model": args.user_model, "user_base_url": args.user_base_url, "user_temperature": args.user_temperature}
     if args.user_api_key:
         kw["user_api_key"] = args.user_api_key
+    if args.policy == "gold":
+        kw["allow_user_tool_calls"] = True  # telecom gold actions include the customer's own device calls
     return kw
 
 

@@ -6,9 +6,9 @@
 - `expert` (ALFWorld): alfworld's handcoded expert, replaced with probability epsilon by a random
   admissible action, so episodes hold both successes and failures.
 - `random` (ALFWorld): a uniformly random admissible action.
-- `gold` (tau2): replays the task's gold tool calls, each perturbed with probability epsilon (dropped,
-  an argument corrupted, or swapped for another tool), then tells the user what the task requires them to
-  hear and ends the conversation.
+- `gold` (tau2): replays the task's gold actions (`envs.tau2_env.gold_action_strings`: the tool calls,
+  then what the user must hear, then ###STOP###), each tool call perturbed with probability epsilon
+  (dropped, an argument corrupted, or swapped for another tool).
 
 Every policy returns `(raw_output, action)`; scripted policies explain their choice in `raw_output`.
 Randomness comes from a per-episode seed so a resumed or re-sharded run makes the same choices.
@@ -16,7 +16,6 @@ Randomness comes from a per-episode seed so a resumed or re-sharded run makes th
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 from dataclasses import dataclass, field
@@ -103,31 +102,29 @@ class Tau2GoldPolicy:
         self._plan = None
 
     def _make_plan(self, ctx: PolicyContext) -> list[tuple[str, str]]:
+        from envs.tau2_env import gold_action_strings
+
         tools = [t["function"]["name"] if "function" in t else t.get("name") for t in ctx.info.get("tools", [])]
         plan: list[tuple[str, str]] = []
-        for act in ctx.info.get("gold_actions", []):
-            if act.get("requestor", "assistant") != "assistant":
+        for action in gold_action_strings(ctx.info):
+            call = json.loads(action) if action.startswith("{") else None
+            if call is None or self.rng.random() >= self.epsilon:
+                plan.append(("[gold] gold action" if call else "[gold] final message", action))
                 continue
-            call = {"name": act["name"], "arguments": copy.deepcopy(act.get("arguments") or {})}
-            note = "[gold] gold action"
-            if self.rng.random() < self.epsilon:
-                kind = self.rng.choice(["drop", "argument", "tool"])
-                if kind == "drop":
+            kind = self.rng.choice(["drop", "argument", "tool"])
+            if kind == "drop":
+                continue
+            if kind == "argument" and call.get("arguments"):
+                key = self.rng.choice(sorted(call["arguments"]))
+                call["arguments"][key] = _corrupt(call["arguments"][key])
+                note = f"[gold+epsilon] argument {key!r} corrupted"
+            else:
+                others = [t for t in tools if t and t != call["name"]]
+                if not others:
                     continue
-                if kind == "argument" and call["arguments"]:
-                    key = self.rng.choice(sorted(call["arguments"]))
-                    call["arguments"][key] = _corrupt(call["arguments"][key], self.rng)
-                    note = f"[gold+epsilon] argument {key!r} corrupted"
-                else:
-                    others = [t for t in tools if t and t != call["name"]]
-                    if others:
-                        call["name"] = self.rng.choice(others)
-                        note = "[gold+epsilon] another tool called with the gold arguments"
+                call["name"] = self.rng.choice(others)
+                note = "[gold+epsilon] another tool called with the gold arguments"
             plan.append((note, json.dumps(call, ensure_ascii=False)))
-        info = [str(x) for x in ctx.info.get("communicate_info") or []]
-        if info:
-            plan.append(("[gold] tell the user what the task requires", "Here is the information: " + ", ".join(info)))
-        plan.append(("[gold] end of the gold actions", STOP_ACTION))
         return plan
 
     def act(self, ctx: PolicyContext) -> tuple[str, str]:
@@ -143,7 +140,7 @@ class Tau2GoldPolicy:
         return {"name": "gold", "epsilon": self.epsilon}
 
 
-def _corrupt(value: Any, rng: random.Random) -> Any:
+def _corrupt(value: Any) -> Any:
     if isinstance(value, str):
         return value[:-1] + ("0" if not value.endswith("0") else "1") if value else "x"
     if isinstance(value, bool):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from data_prep.policies import STOP_ACTION, Policy, PolicyContext, make_policy
+from data_prep.policies import Policy, PolicyContext, make_policy
 from envs.base import TaskSpec, TextEnv
 from envs.episode import Episode, StepRecord, episode_id
 from envs.registry import make_env
@@ -46,7 +46,7 @@ def run_episode(
         )
         obs, info = result.observation, dict(result.info)
         success = bool(result.success)
-        if result.done or action == STOP_ACTION:
+        if result.done:
             break
     return Episode(
         episode_id=eid,
