@@ -1,4 +1,4 @@
-"""A tiny random-weight Qwen2 causal LM with a BPE tokenizer trained on the fly: a fast, offline test fixture.
+"""A tiny random-weight Qwen2 causal LM with a BPE tokenizer trained on the fly: test fixture and CPU demo model.
 
 The tokenizer is a real byte-level BPE (HF `tokenizers`) trained on a small text sample that covers the
 chat markup, the world-model tags and ALFWorld/tau2 vocabulary, with a ChatML chat template, so verl's
