@@ -1,0 +1,59 @@
+"""verl-style reward functions: `compute_score` for one sample, `compute_score_batch` for many.
+
+Usable from scripts, or through verl's `reward.custom_reward_function.{path,name}` (its `reward_kwargs`
+arrive here as keyword arguments: model, mode, tau, budget_tokens, instruction, ...). One Scorer, and so
+one loaded embedding model, is kept per distinct settings in the process.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from reward_score.scoring import Scorer
+from reward_score.settings import RewardSettings
+
+_SCORERS: dict[str, Scorer] = {}
+_LOCK = threading.Lock()
+# Keys verl's reward managers pass that are not reward settings.
+_VERL_KWARGS = {"reward_router_address", "reward_model_tokenizer", "tokenizer"}
+
+
+def get_scorer(settings: dict[str, Any] | None = None, tokenizer: Any = None) -> Scorer:
+    """The process-wide Scorer for these settings (and token-counting tokenizer)."""
+    settings = dict(settings or {})
+    key = json.dumps(settings, sort_keys=True, default=str) + f"|{id(tokenizer) if tokenizer is not None else ''}"
+    with _LOCK:
+        if key not in _SCORERS:
+            _SCORERS[key] = Scorer(RewardSettings.from_mapping(settings), tokenizer=tokenizer)
+        return _SCORERS[key]
+
+
+def _split_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    tokenizer = kwargs.get("tokenizer")
+    return {k: v for k, v in kwargs.items() if k not in _VERL_KWARGS}, tokenizer
+
+
+def compute_score(
+    data_source: Any, solution_str: str | bytes | None, ground_truth: Any, extra_info: Any = None, **kwargs: Any
+) -> dict[str, Any]:
+    """Score one predicted state: {"score": float, "reason": str, "cosine": float|None, ...}.
+
+    `extra_info["state_kind"]` ("observation", "tool_response", "user_reply") picks the tau2 mixed rule.
+    Keyword arguments are reward settings (see RewardSettings); `tokenizer=` counts budget tokens.
+    """
+    settings, tokenizer = _split_kwargs(kwargs)
+    return get_scorer(settings, tokenizer).score_batch([data_source], [solution_str], [ground_truth], [extra_info])[0]
+
+
+def compute_score_batch(
+    data_sources: list[Any],
+    solution_strs: list[str | bytes | None],
+    ground_truths: list[Any],
+    extra_infos: list[Any] | None = None,
+    **kwargs: Any,
+) -> list[dict[str, Any]]:
+    """Score many predicted states with one embedding call; one dict per sample, as compute_score."""
+    settings, tokenizer = _split_kwargs(kwargs)
+    return get_scorer(settings, tokenizer).score_batch(data_sources, solution_strs, ground_truths, extra_infos)

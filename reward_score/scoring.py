@@ -1,0 +1,264 @@
+"""The sim-to-real reward: compare a predicted next state with the real one.
+
+Modes (per environment, see settings):
+- binary: 1 if cos(E(prediction), E(real)) >= tau else 0 (the paper's default, hardest to game);
+- cosine: the cosine itself;
+- mixed (tau2): a tool response scores its ROUGE-L F1 rounded to `rouge_bin` steps, a user reply the binary
+  embedding reward; then -think_penalty when the reasoning has <= think_min_tokens tokens and
+  -status_penalty when the predicted task-status line differs from the real one.
+
+Bad input never raises: it scores 0 with a reason. Every result has the same keys (verl stacks them per key).
+An embedding backend failure does raise (`EmbeddingBackendError`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from reward_score.batcher import EmbeddingCache, MicroBatcher
+from reward_score.budget import TokenCounter, counter_for
+from reward_score.embedders import Embedder, get_embedder
+from reward_score.parse import REPLACEMENT_CHAR, as_text, parse_response, status_of
+from reward_score.settings import RewardSettings, env_of
+
+logger = logging.getLogger(__name__)
+
+# Reasons a sample scored what it did.
+NO_PREDICTION = "no_prediction"  # no complete <next_state>...</next_state> pair
+EMPTY_PREDICTION = "empty_prediction"  # the pair holds only whitespace
+INVALID_UTF8 = "invalid_utf8"  # the prediction holds bytes that were not UTF-8 text
+BAD_GROUND_TRUTH = "bad_ground_truth"  # the dataset row has no usable ground truth
+BAD_INPUT = "bad_input"  # anything else about the sample that could not be read (logged)
+MATCH = "match"  # binary: cosine >= tau
+BELOW_TAU = "below_tau"  # binary: cosine < tau
+COSINE = "cosine"  # cosine mode
+ROUGE = "rouge"  # mixed mode, tool response
+
+RESULT_KEYS = (
+    "score",
+    "reason",
+    "parsed",
+    "mode",
+    "state_kind",
+    "cosine",
+    "tau",
+    "rouge_l",
+    "penalty",
+    "status_ok",
+    "think_tokens",
+    "pred_chars",
+    "pred_tokens",
+    "truth_tokens",
+    "cut",
+)
+
+
+@dataclass
+class _Prepared:
+    """A sample after parsing and cutting; `query`/`doc` are set when it still needs embeddings."""
+
+    result: dict[str, Any]
+    query: str | None = None
+    doc: str | None = None
+    reasoning_penalty: float = 0.0
+    status_penalty: float = 0.0
+
+
+def _empty_result(mode: str, state_kind: str) -> dict[str, Any]:
+    r: dict[str, Any] = dict.fromkeys(RESULT_KEYS)
+    r.update(score=0.0, parsed=False, mode=mode, state_kind=state_kind, penalty=0.0, cut=False)
+    r.update(think_tokens=0, pred_chars=0, pred_tokens=0, truth_tokens=0)
+    return r
+
+
+def _state_kind(extra_info: Any) -> str:
+    if isinstance(extra_info, dict):
+        return str(extra_info.get("state_kind") or "observation")
+    return "observation"
+
+
+class Scorer:
+    """Scores predictions against real states with one embedder; sync batches or async single samples."""
+
+    def __init__(
+        self,
+        settings: RewardSettings | None = None,
+        tokenizer: Any = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.settings = settings or RewardSettings()
+        self._embedder = embedder
+        self._counter = TokenCounter(tokenizer) if tokenizer is not None else None
+        self.cache = EmbeddingCache(self.settings.cache_size)
+        self._batchers: dict[asyncio.AbstractEventLoop, MicroBatcher] = {}
+        self._batchers_lock = threading.Lock()
+        self._rouge = None
+
+    # -- lazily built pieces -------------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.settings.embedder_spec())
+        return self._embedder
+
+    @property
+    def counter(self) -> TokenCounter:
+        """Budget tokens are the policy's tokens where a tokenizer was given, else the local embedder's
+        (MiniLM's for an endpoint)."""
+        if self._counter is None:
+            self._counter = counter_for(None if self.settings.base_url else self.settings.model)
+        return self._counter
+
+    def _rouge_l(self, prediction: str, truth: str) -> float:
+        if self._rouge is None:
+            from rouge_score import rouge_scorer
+
+            self._rouge = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+        return float(self._rouge.score(truth, prediction)["rougeL"].fmeasure)
+
+    # -- the steps -------------------------------------------------------------------------------------------
+    def prepare(self, data_source: Any, solution: str | bytes | None, ground_truth: Any, extra_info: Any) -> _Prepared:
+        """Parse, cut and (for ROUGE) score one sample; input that breaks parsing scores 0, never raises."""
+        try:
+            return self._prepare(data_source, solution, ground_truth, extra_info)
+        except Exception as e:  # noqa: BLE001 - a malformed sample must not stop a training step
+            logger.warning("reward: sample scored 0 after %s: %s", type(e).__name__, e)
+            r = _empty_result(self.settings.mode_for(env_of(data_source)), _state_kind(extra_info))
+            r["reason"] = BAD_INPUT
+            return _Prepared(r)
+
+    def _prepare(self, data_source: Any, solution: str | bytes | None, ground_truth: Any, extra_info: Any) -> _Prepared:
+        s = self.settings
+        env = env_of(data_source)
+        mode = s.mode_for(env)
+        kind = _state_kind(extra_info)
+        r = _empty_result(mode, kind)
+        truth = ground_truth.get("ground_truth") if isinstance(ground_truth, dict) else ground_truth
+        truth = as_text(truth).strip() if isinstance(truth, str | bytes) else ""
+        if not truth:
+            r["reason"] = BAD_GROUND_TRUTH
+            return _Prepared(r)
+        parsed = parse_response(solution)
+        r["truth_tokens"] = truth_tokens = self.counter.count(truth)
+        if parsed.prediction is None:
+            r["reason"] = NO_PREDICTION
+            return _Prepared(r)
+        r["parsed"] = True
+        r["pred_chars"] = len(parsed.prediction)
+        if not parsed.prediction:
+            r["reason"] = EMPTY_PREDICTION
+            return _Prepared(r)
+        if parsed.invalid_utf8 and REPLACEMENT_CHAR not in truth:
+            r["reason"] = INVALID_UTF8
+            return _Prepared(r)
+        # Never cut below the real state's own length, so an exact prediction is never cut.
+        budget = max(s.budget_for(env), truth_tokens)
+        pred, r["pred_tokens"] = self.counter.cut(parsed.prediction, budget)
+        r["cut"] = len(pred) < len(parsed.prediction)
+        prep = _Prepared(r)
+        if mode == "mixed":
+            r["think_tokens"] = self.counter.count(parsed.reasoning) if parsed.reasoning.strip() else 0
+            if r["think_tokens"] <= s.think_min_tokens:
+                prep.reasoning_penalty = s.think_penalty
+            real_status = status_of(truth)
+            if real_status is not None:
+                r["status_ok"] = status_of(parsed.prediction) == real_status
+                if not r["status_ok"]:
+                    prep.status_penalty = s.status_penalty
+        if mode == "mixed" and kind == "tool_response":
+            r["rouge_l"] = f1 = self._rouge_l(pred, truth)
+            r["reason"] = ROUGE
+            self._finish(prep, round(round(f1 / s.rouge_bin) * s.rouge_bin, 6))
+            return prep
+        r["tau"] = s.tau_for(env)
+        prep.query, prep.doc = s.query_text(truth), pred
+        return prep
+
+    def _finish(self, prep: _Prepared, base: float) -> None:
+        penalty = prep.reasoning_penalty + prep.status_penalty
+        prep.result["penalty"] = -penalty if penalty else 0.0
+        prep.result["score"] = round(float(base - penalty), 6)
+
+    def complete(self, prep: _Prepared, query_row: np.ndarray, doc_row: np.ndarray) -> dict[str, Any]:
+        r = prep.result
+        cos = float(np.clip(np.dot(query_row, doc_row), -1.0, 1.0))
+        r["cosine"] = cos
+        if r["mode"] == "cosine":
+            r["reason"] = COSINE
+            self._finish(prep, cos)
+        else:
+            ok = cos >= r["tau"]
+            r["reason"] = MATCH if ok else BELOW_TAU
+            self._finish(prep, 1.0 if ok else 0.0)
+        return r
+
+    def embed_texts(self, texts: list[str], cacheable: list[bool]) -> np.ndarray:
+        """One row per text: distinct texts embedded once, cacheable ones (ground truths) kept in the LRU."""
+        rows: dict[str, np.ndarray] = {}
+        todo: dict[str, None] = {}  # insertion-ordered set
+        for text, keep in zip(texts, cacheable, strict=True):
+            if text in rows or text in todo:
+                continue
+            hit = self.cache.get(text) if keep else None
+            if hit is not None:
+                rows[text] = hit
+            else:
+                todo[text] = None
+        if todo:
+            new = self.embedder.embed(list(todo))
+            keep_set = {t for t, k in zip(texts, cacheable, strict=True) if k}
+            for text, row in zip(todo, new, strict=True):
+                rows[text] = row
+                if text in keep_set:
+                    self.cache.put(text, row)
+        return np.stack([rows[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+    # -- entry points ----------------------------------------------------------------------------------------
+    def score_batch(
+        self,
+        data_sources: list[Any],
+        solutions: list[str | bytes | None],
+        ground_truths: list[Any],
+        extra_infos: list[Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Score many samples with one embedding call."""
+        n = len(solutions)
+        if not (len(data_sources) == len(ground_truths) == n) or (extra_infos is not None and len(extra_infos) != n):
+            raise ValueError("score_batch: data_sources, solutions, ground_truths, extra_infos differ in length")
+        infos = extra_infos if extra_infos is not None else [None] * n
+        rows = zip(data_sources, solutions, ground_truths, infos, strict=True)
+        preps = [self.prepare(d, s, g, e) for d, s, g, e in rows]
+        need = [p for p in preps if p.query is not None]
+        texts = [t for p in need for t in (p.query, p.doc)]
+        vecs = self.embed_texts(texts, [True, False] * len(need))
+        for i, p in enumerate(need):
+            self.complete(p, vecs[2 * i], vecs[2 * i + 1])
+        return [p.result for p in preps]
+
+    def _batcher(self) -> MicroBatcher:
+        loop = asyncio.get_running_loop()
+        with self._batchers_lock:
+            b = self._batchers.get(loop)
+            if b is None:
+                for old in [lp for lp in self._batchers if lp.is_closed()]:
+                    self._batchers.pop(old).close()
+                s = self.settings
+                b = MicroBatcher(self.embed_texts, s.batch_size, s.max_wait_ms / 1000.0, s.max_concurrent_batches)
+                self._batchers[loop] = b
+            return b
+
+    async def score_async(
+        self, data_source: Any, solution: str | bytes | None, ground_truth: Any, extra_info: Any = None
+    ) -> dict[str, Any]:
+        """Score one sample; concurrent calls on one event loop share embedding batches."""
+        prep = self.prepare(data_source, solution, ground_truth, extra_info)
+        if prep.query is None:
+            return prep.result
+        rows = await self._batcher().embed([prep.query, prep.doc], [True, False])
+        return self.complete(prep, rows[0], rows[1])

@@ -1,0 +1,163 @@
+"""Reward settings: one dataclass read from verl's `reward.reward_kwargs`, from compute_score kwargs, or from code.
+
+`mode`, `tau` and `budget_tokens` take either one value or a mapping keyed by environment
+(`alfworld`, `tau2`, `default`); the environment of a sample is read from its `data_source`. A `tau` left
+unset comes from `DOCUMENTED_TAU` for the embedder in use (calibrated with `python -m reward_score.calibrate`),
+else 0.8, the paper's ALFWorld value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from reward_score.embedders import DEFAULT_MODEL, EmbedderSpec, minilm_path, resolve_model
+
+MODES = ("binary", "cosine", "mixed")
+ENVS = ("alfworld", "tau2")
+
+# Query instruction for asymmetric embedders (Qwen3-Embedding): the real state is the query.
+DEFAULT_INSTRUCTION = (
+    "Given the real next state of a text environment, retrieve predicted states that report the same "
+    "facts, objects and outcomes, and the same task completion status"
+)
+QUERY_TEMPLATE = "Instruct: {instruction}\nQuery:{text}"
+
+# tau per embedder (lower-cased model name, last path part) and environment; an environment missing here
+# takes the embedder's ALFWorld value. Qwen3-Embedding-8B: the paper's values. all-MiniLM-L6-v2: calibrated
+# on 294 branch pairs from the 98 valid_train ALFWorld games (python -m reward_score.calibrate; figure and
+# table in reward_score/calibration/); tau2 has no offline user replies to calibrate on.
+DOCUMENTED_TAU: dict[str, dict[str, float]] = {
+    "qwen3-embedding-8b": {"alfworld": 0.8, "tau2": 0.6},
+    "all-minilm-l6-v2": {"alfworld": 0.98},
+}
+PAPER_TAU = 0.8
+
+DEFAULT_MODE = {"alfworld": "binary", "tau2": "mixed", "default": "binary"}
+DEFAULT_BUDGET = {"alfworld": 100, "tau2": 512, "default": 512}
+
+
+def env_of(data_source: Any) -> str:
+    """'alfworld', 'tau2' or 'default' from a dataset's data_source string."""
+    s = str(data_source).lower()
+    for env in ENVS:
+        if env in s:
+            return env
+    return "default"
+
+
+def embedder_key(model: str) -> str:
+    """The DOCUMENTED_TAU key of a model id or path ('all-minilm-l6-v2' for the packaged default)."""
+    if resolve_model(model) == str(minilm_path()):
+        return DEFAULT_MODEL.lower()
+    return PurePath(model.rstrip("/")).name.lower()
+
+
+def _per_env(value: Any, name: str) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        out = {str(k): v for k, v in value.items()}
+        unknown = set(out) - {*ENVS, "default"}
+        if unknown:
+            raise ValueError(f"reward setting {name}: unknown environment keys {sorted(unknown)}")
+        return out
+    return {"default": value}
+
+
+def _lookup(table: dict[str, Any], env: str, fallback: dict[str, Any] | None = None) -> Any:
+    if env in table:
+        return table[env]
+    if "default" in table:
+        return table["default"]
+    return (fallback or {}).get(env, (fallback or {}).get("default"))
+
+
+@dataclass
+class RewardSettings:
+    model: str = DEFAULT_MODEL
+    base_url: str | None = None  # OpenAI-compatible endpoint; None -> local sentence-transformers model
+    api_key: str | None = None
+    device: str | None = None
+    mode: Any = field(default_factory=lambda: dict(DEFAULT_MODE))
+    tau: Any = None
+    budget_tokens: Any = field(default_factory=lambda: dict(DEFAULT_BUDGET))
+    instruction: str | None = None  # for asymmetric embedders; "default" -> DEFAULT_INSTRUCTION
+    query_template: str = QUERY_TEMPLATE
+    batch_size: int = 256  # most texts per embedding call
+    max_wait_ms: float = 5.0  # longest a sample waits for others to join its batch
+    max_concurrent_batches: int = 1  # >1 only helps a remote endpoint
+    cache_size: int = 16384  # ground-truth embeddings kept
+    timeout_s: float = 60.0
+    max_retries: int = 3
+    think_min_tokens: int = 16
+    think_penalty: float = 0.1
+    status_penalty: float = 0.5
+    rouge_bin: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.instruction == "default":
+            self.instruction = DEFAULT_INSTRUCTION
+        self._mode = _per_env(self.mode, "mode")
+        self._tau = _per_env(self.tau, "tau") if self.tau is not None else {}
+        self._budget = _per_env(self.budget_tokens, "budget_tokens")
+        for env, m in self._mode.items():
+            if m not in MODES:
+                raise ValueError(f"reward setting mode[{env}]={m!r}; expected one of {MODES}")
+        for env, t in self._tau.items():
+            if not 0.0 <= float(t) <= 1.0:
+                raise ValueError(f"reward setting tau[{env}]={t!r}; expected a cosine in [0, 1]")
+        for env, b in self._budget.items():
+            if int(b) < 1:
+                raise ValueError(f"reward setting budget_tokens[{env}]={b!r}; expected >= 1")
+        if self.batch_size < 1 or self.max_concurrent_batches < 1 or self.max_wait_ms < 0:
+            raise ValueError("reward settings batch_size, max_concurrent_batches >= 1 and max_wait_ms >= 0")
+
+    @classmethod
+    def from_mapping(cls, cfg: Mapping[str, Any] | None) -> RewardSettings:
+        """Settings from a plain or OmegaConf mapping; unknown keys are an error naming them."""
+        if cfg is None:
+            return cls()
+        try:
+            from omegaconf import DictConfig, OmegaConf
+
+            if isinstance(cfg, DictConfig):
+                cfg = OmegaConf.to_container(cfg, resolve=True)
+        except ImportError:  # pragma: no cover - omegaconf ships with verl
+            pass
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(cfg) - names)
+        if unknown:
+            raise ValueError(f"unknown reward setting(s) {unknown}; known: {sorted(names)}")
+        return cls(**dict(cfg))
+
+    def mode_for(self, env: str) -> str:
+        return _lookup(self._mode, env, DEFAULT_MODE)
+
+    def budget_for(self, env: str) -> int:
+        return int(_lookup(self._budget, env, DEFAULT_BUDGET))
+
+    def tau_for(self, env: str) -> float:
+        t = _lookup(self._tau, env)
+        if t is not None:
+            return float(t)
+        documented = DOCUMENTED_TAU.get(embedder_key(self.model), {})
+        return float(documented.get(env, documented.get("alfworld", PAPER_TAU)))
+
+    def embedder_spec(self) -> EmbedderSpec:
+        return EmbedderSpec(
+            model=self.model,
+            base_url=self.base_url,
+            api_key=self.api_key,
+            device=self.device,
+            timeout_s=self.timeout_s,
+            max_retries=self.max_retries,
+            batch_size=min(self.batch_size, 64) if not self.base_url else self.batch_size,
+        )
+
+    def query_text(self, text: str) -> str:
+        """How the real state is embedded: plain, or as an instruction query for asymmetric models."""
+        if not self.instruction:
+            return text
+        return self.query_template.format(instruction=self.instruction, text=text)

@@ -1,0 +1,115 @@
+"""The reward on real ALFWorld transitions (valid_seen games; calibration uses valid_train).
+
+The handcoded expert, mixed with random admissible actions, plays each game; at some steps the game is
+replayed and another admissible action taken instead. The real next state must score 1; the other action's
+outcome in the very same state should mostly score 0 under the embedder's documented tau.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from envs.episode import Episode, StepRecord, episode_id
+from envs.registry import list_tasks, make_env
+from reward_score import RewardSettings, compute_score_batch
+from reward_score.alfworld_pairs import collect_pairs
+from reward_score.calibrate import calibrate, pairs_from_episodes, rewrite
+from reward_score.parse import STATUS_NOT_DONE
+from reward_score.tags import STATE_CLOSE, STATE_OPEN
+
+SPLIT = "valid_seen"
+
+
+@pytest.fixture(scope="module")
+def pairs(shared_alfworld):
+    return collect_pairs(shared_alfworld, SPLIT, games=5, branches=2, max_steps=6, seed=0, progress=False)
+
+
+def tagged(state: str) -> str:
+    return f"<think>What the room shows after the action.</think>{STATE_OPEN}{state}{STATE_CLOSE}"
+
+
+def test_pairs_are_real_branches(pairs):
+    assert len(pairs) == 10 and len({p.game for p in pairs}) == 5
+    for p in pairs:
+        assert p.action != p.other_action
+        assert p.next_state.endswith(("Task is not yet completed.", "Task completed."))
+        assert p.task.startswith("Your task is to:")
+
+
+def test_real_next_state_scores_one_and_other_actions_mostly_zero(pairs):
+    settings = RewardSettings()
+    tau = settings.tau_for("alfworld")
+    n = len(pairs)
+    real = compute_score_batch(["alfworld"] * n, [tagged(p.next_state) for p in pairs], [p.next_state for p in pairs])
+    differs = [p for p in pairs if p.other_next_state != p.next_state]
+    other = compute_score_batch(
+        ["alfworld"] * len(differs), [tagged(p.other_next_state) for p in differs], [p.next_state for p in differs]
+    )
+    assert [r["score"] for r in real] == [1.0] * n
+    tnr = float(np.mean([r["score"] == 0.0 for r in other]))
+    balanced = (1.0 + tnr) / 2
+    cos = sorted(round(r["cosine"], 3) for r in other)
+    print(f"\nALFWorld {SPLIT}: tau={tau} real->1 {n}/{n}, other-action->0 {tnr:.2f}, balanced acc {balanced:.3f}")
+    print(f"other-action cosines: {cos}")
+    assert tnr >= 0.8, cos
+
+
+def test_calibration_on_pairs_writes_curve_and_recommends_a_separating_tau(pairs, tmp_path):
+    result = calibrate(pairs, RewardSettings(), tmp_path)
+    assert (tmp_path / "tau_separation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    saved = json.loads((tmp_path / "calibration.json").read_text())
+    samples = (tmp_path / "samples.jsonl").read_text().splitlines()
+    assert saved["recommended_tau"] == result["recommended_tau"] and len(samples) >= 2 * len(pairs)
+    assert {json.loads(line)["kind"] for line in samples} >= {"exact", "other_action", "previous_copy"}
+    lo, hi = result["best_tau_range"]
+    assert lo <= result["recommended_tau"] <= hi
+    rows = {r["tau"]: r for r in result["table"]}
+    assert rows[lo]["balanced_accuracy"] == result["best_balanced_accuracy"] > 0.8
+    # Raising tau can only turn 1s into 0s: positives fall, negatives rise.
+    taus = sorted(rows)
+    assert all(rows[a]["exact"] >= rows[b]["exact"] for a, b in zip(taus, taus[1:], strict=False))
+    assert all(rows[a]["other_action"] <= rows[b]["other_action"] for a, b in zip(taus, taus[1:], strict=False))
+
+
+def test_rewrite_keeps_the_facts():
+    seen = "You arrive at countertop 1. On the countertop 1, you see a apple 1, a egg 2, and a knife 1."
+    state = f"{seen}\n{STATUS_NOT_DONE}"
+    out = rewrite(state)
+    assert out != state
+    assert "an apple 1" in out and "an egg 2" in out and "a knife 1" in out
+    assert out.index("knife 1") < out.index("apple 1") and out.endswith(f" {STATUS_NOT_DONE}")
+
+
+def test_pairs_from_collected_episodes_replay_the_recorded_actions(shared_alfworld, tmp_path):
+    """An Episode JSONL as the collector writes it: replayed to branch, its recorded observations reproduced."""
+    task = list_tasks("alfworld", SPLIT, data_root=shared_alfworld)[0]
+    env = make_env("alfworld")
+    reset = env.reset(task)
+    obs, steps = reset.observation, []
+    for t in range(4):
+        action = reset.info["expert_action"] if t == 0 else steps[-1].info["expert_action"]
+        res = env.step(action)
+        steps.append(StepRecord(t, obs, "[expert]", action, res.observation, res.reward, res.done, res.valid,
+                                "observation", {"expert_action": res.info.get("expert_action")}))  # fmt: skip
+        obs = res.observation
+    env.close()
+    ep = Episode(episode_id(task.env, task.split, task.task_id, 0), "alfworld", task.split, task.task_id, 0,
+                 {"name": "expert"}, reset.task, reset.observation, steps, False)  # fmt: skip
+    path = tmp_path / "episodes.jsonl"
+    path.write_text(ep.to_json() + "\n")
+    got = pairs_from_episodes(path, shared_alfworld, branches=2, seed=0)
+    assert len(got) == 2
+    for p in got:
+        assert p.next_state == f"{steps[p.t].next_observation}\n{STATUS_NOT_DONE}"
+        assert p.observation == steps[p.t].observation and p.other_action != steps[p.t].action
+
+
+def test_bad_episode_line_names_file_and_line(tmp_path, shared_alfworld):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"not": "an episode"}\n')
+    with pytest.raises(ValueError, match=r"bad\.jsonl:1"):
+        pairs_from_episodes(path, shared_alfworld)
