@@ -6,8 +6,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 def test_tiny_model_loads_and_generates(tiny_model_dir):
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    text = tok.apply_chat_template([{"role": "user", "content": "go to fridge 1"}], tokenize=False,
-                                   add_generation_prompt=True)
+    text = tok.apply_chat_template(
+        [{"role": "user", "content": "go to fridge 1"}], tokenize=False, add_generation_prompt=True
+    )
     assert text.endswith("<|im_start|>assistant\n")
     ids = tok(text, return_tensors="pt").input_ids
     assert tok.decode(ids[0]) == text  # byte-level BPE round-trips exactly

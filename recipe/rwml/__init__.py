@@ -1,0 +1,1 @@
+"""RWML as a verl 0.9.1 recipe: stage-1 world-model RL and stage-2 policy RL (the env agent loop), with configs."""
