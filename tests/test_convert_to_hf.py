@@ -1,0 +1,194 @@
+"""scripts/convert_to_hf.py on real verl FSDP checkpoints written on CPU by verl's FSDPCheckpointManager.
+
+The checkpoints come from tests/fsdp_checkpoint.py: the tiny model trained with FSDP1 (verl's default actor
+strategy) or FSDP2 on 1 or 2 gloo ranks, saved after each optimizer step. Conversion goes through verl's own
+model merger; the converted HF model must hold exactly the weights the FSDP model had at that step (in bf16,
+the dtype verl's merger writes) and must generate.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from scripts.convert_to_hf import ConversionError, check_actor_dir, find_actor_dir, main
+from tests.fsdp_checkpoint import write_fsdp_checkpoint
+
+
+@pytest.fixture(scope="module")
+def two_step_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """FSDP1, world size 1, checkpoints at steps 1 and 2 (tracker says 2): (ckpt_dir, {step: weights})."""
+    ckpt_dir = tmp_path_factory.mktemp("fsdp1_ws1") / "ckpt"
+    references = write_fsdp_checkpoint(tiny_model_dir, ckpt_dir, steps=(1, 2), world_size=1, strategy="fsdp")
+    return ckpt_dir, references
+
+
+def _hf_weights(hf_dir: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(hf_dir / "model.safetensors"))
+
+
+def _assert_same_weights(hf_dir: Path, reference: dict[str, torch.Tensor]) -> None:
+    """The converted model's tensors equal the FSDP model's full state dict cast to bf16 (verl merges in bf16)."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype="auto")
+    converted = model.state_dict()
+    assert set(converted) == set(reference)
+    for key, expected in reference.items():
+        assert converted[key].dtype == torch.bfloat16, key
+        assert torch.equal(converted[key], expected.to(torch.bfloat16)), f"{key} differs after conversion"
+
+
+def test_latest_step_converts_to_the_trained_weights_and_generates(two_step_run, tiny_model_dir, tmp_path, capfd):
+    ckpt_dir, references = two_step_run
+    target = tmp_path / "models" / "stage1_hf"
+
+    assert main(["--ckpt-dir", str(ckpt_dir), "--target-dir", str(target)]) == 0
+
+    out = capfd.readouterr().out
+    assert "step 2 (from latest_checkpointed_iteration.txt)" in out
+    assert "-m verl.model_merger merge --backend fsdp --local_dir" in out  # verl's own merger did the work
+    summary = [line for line in out.splitlines() if "tokens generated from a chat-templated prompt" in line]
+    assert len(summary) == 1 and "M params, bfloat16" in summary[0]
+    _assert_same_weights(target, references[2])
+
+    # the step really trained: the converted weights are neither the base model's nor step 1's
+    base = _hf_weights(tiny_model_dir)
+    key = "model.layers.0.mlp.down_proj.weight"
+    assert not torch.equal(base[key].to(torch.bfloat16), references[2][key].to(torch.bfloat16))
+    assert not torch.equal(references[1][key].to(torch.bfloat16), references[2][key].to(torch.bfloat16))
+    # nothing left beside the target
+    assert sorted(p.name for p in target.parent.iterdir()) == ["stage1_hf"]
+
+
+def test_step_flag_and_replacing_an_earlier_conversion(two_step_run, tmp_path):
+    ckpt_dir, references = two_step_run
+    target = tmp_path / "hf"
+    assert main(["--ckpt-dir", str(ckpt_dir), "--step", "2", "--target-dir", str(target), "--no-check"]) == 0
+    _assert_same_weights(target, references[2])
+    # converting another step into the same folder replaces it whole
+    assert main(["--ckpt-dir", str(ckpt_dir), "--step", "1", "--target-dir", str(target), "--no-check"]) == 0
+    _assert_same_weights(target, references[1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hf"]
+
+
+@pytest.mark.parametrize(("world_size", "strategy"), [(2, "fsdp"), (1, "fsdp2")])
+def test_sharded_checkpoints_merge(world_size, strategy, tiny_model_dir, tmp_path):
+    """World size 2 (FSDP1 flat-param shards saved as DTensors) and FSDP2 (DTensor params) both merge."""
+    ckpt_dir = tmp_path / "ckpt"
+    references = write_fsdp_checkpoint(tiny_model_dir, ckpt_dir, steps=(3,), world_size=world_size, strategy=strategy)
+    actor_dir = ckpt_dir / "global_step_3" / "actor"
+    assert check_actor_dir(actor_dir) == world_size
+
+    from torch.distributed.tensor import DTensor
+
+    shard = torch.load(actor_dir / f"model_world_size_{world_size}_rank_0.pt", weights_only=False)
+    weight = shard["model.layers.0.mlp.gate_proj.weight"]
+    assert isinstance(weight, DTensor)
+    assert weight.to_local().shape[0] == 128 // world_size  # each rank really holds a slice
+
+    target = tmp_path / "hf"
+    assert main(["--actor-dir", str(actor_dir), "--target-dir", str(target)]) == 0
+    _assert_same_weights(target, references[3])
+
+
+# --- picking the step ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def many_steps(two_step_run, tmp_path) -> Path:
+    """global_step_1, _2, _10 (copies of a real actor folder) and no tracker."""
+    src = two_step_run[0] / "global_step_1" / "actor"
+    ckpt_dir = tmp_path / "ckpt"
+    for step in (1, 2, 10):
+        shutil.copytree(src, ckpt_dir / f"global_step_{step}" / "actor")
+    return ckpt_dir
+
+
+def test_highest_step_without_tracker_is_numeric(many_steps):
+    assert find_actor_dir(many_steps) == many_steps / "global_step_10" / "actor"
+
+
+def test_tracker_wins_over_a_higher_unfinished_step(many_steps):
+    (many_steps / "latest_checkpointed_iteration.txt").write_text("2")
+    assert find_actor_dir(many_steps) == many_steps / "global_step_2" / "actor"
+    assert find_actor_dir(many_steps, step=1) == many_steps / "global_step_1" / "actor"
+
+
+def test_tracker_naming_a_missing_step_is_an_error(many_steps):
+    (many_steps / "latest_checkpointed_iteration.txt").write_text("7\n")
+    with pytest.raises(ConversionError, match=r"step 7 \(from latest_checkpointed_iteration.txt\).*found: 1, 2, 10"):
+        find_actor_dir(many_steps)
+
+
+def test_bad_tracker_names_the_file(many_steps):
+    (many_steps / "latest_checkpointed_iteration.txt").write_text("step-two")
+    with pytest.raises(ConversionError, match=r"latest_checkpointed_iteration.txt: expected a step number"):
+        find_actor_dir(many_steps)
+
+
+def test_missing_step_flag(many_steps):
+    with pytest.raises(ConversionError, match=r"step 5 \(from --step\)"):
+        find_actor_dir(many_steps, step=5)
+
+
+# --- clear errors -------------------------------------------------------------------------------------------
+
+
+def test_missing_and_empty_checkpoint_dirs(tmp_path, capfd):
+    missing = tmp_path / "nope"
+    assert main(["--ckpt-dir", str(missing), "--target-dir", str(tmp_path / "hf")]) == 1
+    assert f"checkpoint folder {missing} does not exist" in capfd.readouterr().err
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["--ckpt-dir", str(empty), "--target-dir", str(tmp_path / "hf")]) == 1
+    assert f"no global_step_N checkpoint in {empty}" in capfd.readouterr().err
+    assert not (tmp_path / "hf").exists()
+
+
+def test_step_folder_given_as_ckpt_dir(many_steps):
+    with pytest.raises(ConversionError, match="pass its parent as --ckpt-dir"):
+        find_actor_dir(many_steps / "global_step_2")
+
+
+@pytest.mark.parametrize(
+    ("remove", "message"),
+    [
+        ("model_world_size_1_rank_0.pt", "model shards are missing or empty: model_world_size_1_rank_0.pt"),
+        ("fsdp_config.json", "no fsdp_config.json"),
+        ("huggingface", "needs the huggingface/ subfolder"),
+        ("huggingface/tokenizer_config.json+huggingface/tokenizer.json", "has no tokenizer"),
+    ],
+)
+def test_incomplete_actor_folder(many_steps, remove, message, tmp_path, capfd):
+    actor = many_steps / "global_step_10" / "actor"
+    for name in remove.split("+"):
+        path = actor / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(tmp_path / "hf")]) == 1
+    err = capfd.readouterr().err
+    assert message in err and str(actor) in err
+    assert not (tmp_path / "hf").exists()
+
+
+def test_failed_merge_leaves_no_target(many_steps, tmp_path, capfd):
+    """A corrupt shard makes verl's merger fail: error exit, no target folder, no temporary folder left."""
+    (many_steps / "global_step_10" / "actor" / "model_world_size_1_rank_0.pt").write_bytes(b"not a torch file")
+    out_root = tmp_path / "out"
+    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(out_root / "hf")]) == 1
+    assert "verl's model merger exited with status" in capfd.readouterr().err
+    assert list(out_root.iterdir()) == []
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_model(many_steps, tmp_path, capfd):
+    target = tmp_path / "precious"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me")
+    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(target)]) == 1
+    assert "refusing to replace it" in capfd.readouterr().err
+    assert (target / "notes.txt").read_text() == "keep me"
