@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,13 @@ class EpisodeFileError(ValueError):
     """A line of an episode file is not a valid episode record."""
 
 
-def iter_episode_dicts(path: str | Path, *, skip_bad: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield `(line_number, episode dict)`; a bad line raises with file and line unless `skip_bad`."""
+def iter_episode_dicts(
+    path: str | Path, *, skip_bad: bool = False, on_bad: Callable[[EpisodeFileError], None] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield `(line_number, episode dict)`; a bad line raises with file and line unless `skip_bad`.
+
+    With `skip_bad`, `on_bad` (if given) receives the error of each skipped line, e.g. to count them.
+    """
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, start=1):
             if not line.strip():
@@ -30,9 +35,12 @@ def iter_episode_dicts(path: str | Path, *, skip_bad: bool = False) -> Iterator[
                 if not isinstance(d, dict) or "episode_id" not in d or "steps" not in d:
                     raise ValueError("not an episode record (needs 'episode_id' and 'steps')")
             except ValueError as err:
+                bad = EpisodeFileError(f"{path}:{lineno}: {err}")
                 if skip_bad:
+                    if on_bad is not None:
+                        on_bad(bad)
                     continue
-                raise EpisodeFileError(f"{path}:{lineno}: {err}") from err
+                raise bad from err
             yield lineno, d
 
 
