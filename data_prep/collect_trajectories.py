@@ -25,7 +25,7 @@ from typing import Any
 from tqdm import tqdm
 
 from data_prep.episode_store import EpisodeStore
-from data_prep.policies import POLICY_NAMES, PolicyError, make_policy
+from data_prep.policies import EXPERT_SOURCES, POLICY_NAMES, PolicyError, make_policy
 from envs.base import EnvError
 from envs.episode import episode_id
 from envs.pool import EnvWorkerPool
@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", required=True, help="ALFWorld: train/valid_seen/valid_unseen/...; tau2: train/test/all")
     p.add_argument("--policy", choices=POLICY_NAMES, required=True)
     p.add_argument("--epsilon", type=float, default=0.0, help="expert/gold: probability of a perturbed action")
+    p.add_argument(
+        "--expert-source",
+        choices=EXPERT_SOURCES,
+        default="walkthrough",
+        help="expert: the game's walkthrough, then the handcoded expert (default); or the handcoded expert only",
+    )
     p.add_argument("--episodes-per-task", type=int, default=1)
     p.add_argument("--max-tasks", type=int, default=None, help="only the first N tasks of the split")
     p.add_argument("--max-steps", type=int, default=None, help="default: 30 ALFWorld, 60 tau2")
@@ -70,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def policy_spec(args: argparse.Namespace) -> dict[str, Any]:
-    if args.policy in ("expert", "gold"):
-        return {"name": args.policy, "epsilon": args.epsilon}
+    if args.policy == "expert":
+        return {"name": "expert", "epsilon": args.epsilon, "source": args.expert_source}
+    if args.policy == "gold":
+        return {"name": "gold", "epsilon": args.epsilon}
     if args.policy == "random":
         return {"name": "random"}
     return {

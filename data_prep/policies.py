@@ -3,8 +3,9 @@
 - `openai`: any OpenAI-compatible chat endpoint (vLLM in production), with the ReAct-style prompt of
   `recipe.rwml.policy_prompts` (reasoning, then the action in tags) -- the same prompt the stage-2 agent
   loop uses, so collected behaviour matches the policy being trained.
-- `expert` (ALFWorld): alfworld's handcoded expert, replaced with probability epsilon by a random
-  admissible action, so episodes hold both successes and failures.
+- `expert` (ALFWorld): the game's stored walkthrough, then alfworld's handcoded expert (or the handcoded expert
+  only), replaced with probability epsilon by a random admissible action, so episodes hold both successes and
+  failures.
 - `random` (ALFWorld): a uniformly random admissible action.
 - `gold` (tau2): replays the task's gold actions (`envs.tau2_env.gold_action_strings`: the tool calls,
   then what the user must hear, then ###STOP###), each tool call perturbed with probability epsilon
@@ -49,39 +50,62 @@ class Policy(Protocol):
     def metadata(self) -> dict[str, Any]: ...
 
 
-class AlfworldExpertPolicy:
-    """The handcoded expert with an epsilon of random admissible actions."""
+EXPERT_SOURCES = ("walkthrough", "handcoded")
 
-    def __init__(self, epsilon: float = 0.0) -> None:
+
+class AlfworldExpertPolicy:
+    """An ALFWorld expert with an epsilon of random admissible actions.
+
+    `source="walkthrough"` (default) follows the game's stored solution while the episode is still on it, then
+    alfworld's handcoded expert: the walkthrough knows where objects are, the handcoded expert searches
+    receptacles one by one and can run out of steps (pick_two games especially). `source="handcoded"` uses the
+    handcoded expert throughout. A random action (epsilon) leaves the walkthrough for good, since the stored
+    solution assumes the agent is where it left it.
+    """
+
+    def __init__(self, epsilon: float = 0.0, source: str = "walkthrough") -> None:
         if not 0.0 <= epsilon <= 1.0:
             raise PolicyError(f"epsilon must be in [0, 1], got {epsilon}")
+        if source not in EXPERT_SOURCES:
+            raise PolicyError(f"expert source must be one of {EXPERT_SOURCES}, got {source!r}")
         self.epsilon = epsilon
+        self.source = source
         self.rng = random.Random(0)
+        self._plan: list[str] = []
 
     def reset(self, seed: int) -> None:
         self.rng = random.Random(seed)
+        self._plan = []
 
     def act(self, ctx: PolicyContext) -> tuple[str, str]:
         if ctx.env != "alfworld":
             raise PolicyError("the expert policy plays ALFWorld only (use --policy gold for tau2)")
-        expert = ctx.info.get("expert_action")
+        if not ctx.history and self.source == "walkthrough":
+            self._plan = list(ctx.info.get("walkthrough") or [])
+        if self._plan and self._plan[0] not in (ctx.admissible or []):
+            self._plan = []  # off the stored solution's path
+        expert = self._plan[0] if self._plan else ctx.info.get("expert_action")
         choices = [a for a in (ctx.admissible or []) if a != expert]
         if choices and (not expert or self.rng.random() < self.epsilon):
+            self._plan = []
             action = self.rng.choice(choices)
             return f"[expert+epsilon] random admissible action instead of {expert!r}", action
         if not expert:
             raise PolicyError("the ALFWorld env gave no expert action and no admissible actions")
+        if self._plan:
+            self._plan.pop(0)
+            return "[expert] the game's walkthrough action", expert
         return "[expert] handcoded expert action", expert
 
     def metadata(self) -> dict[str, Any]:
-        return {"name": "expert", "epsilon": self.epsilon}
+        return {"name": "expert", "epsilon": self.epsilon, "source": self.source}
 
 
 class AlfworldRandomPolicy(AlfworldExpertPolicy):
     """A uniformly random admissible action (epsilon = 1)."""
 
     def __init__(self) -> None:
-        super().__init__(epsilon=1.0)
+        super().__init__(epsilon=1.0, source="handcoded")
 
     def metadata(self) -> dict[str, Any]:
         return {"name": "random"}
@@ -229,7 +253,9 @@ def make_policy(spec: dict[str, Any]) -> Policy:
     spec = dict(spec)
     name = spec.pop("name", None)
     if name == "expert":
-        return AlfworldExpertPolicy(epsilon=float(spec.get("epsilon", 0.0)))
+        return AlfworldExpertPolicy(
+            epsilon=float(spec.get("epsilon", 0.0)), source=str(spec.get("source", "walkthrough"))
+        )
     if name == "random":
         return AlfworldRandomPolicy()
     if name == "gold":

@@ -10,6 +10,7 @@ loading a new game into a warm env is ~3x faster than starting one.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -78,6 +79,17 @@ def normalize_action(action: str) -> str:
     return re.sub(r"\s+", " ", (action or "").strip().lower())
 
 
+@functools.lru_cache(maxsize=4096)
+def _walkthrough(game_file: str) -> tuple[str, ...]:
+    with open(game_file, encoding="utf-8") as f:
+        return tuple(json.load(f).get("walkthrough") or ())
+
+
+def walkthrough_of(game_file: str) -> list[str]:
+    """The game's stored solution (the planner's, written when the game was built); [] when it has none."""
+    return list(_walkthrough(str(Path(game_file).resolve())))
+
+
 class AlfWorldEnv(TextEnv):
     """One ALFWorld game at a time, with admissible commands and the handcoded expert's next action."""
 
@@ -127,7 +139,8 @@ class AlfWorldEnv(TextEnv):
         self.task_type = task.kwargs.get("task_type") or task_type_of(task.task_id)
         obs = self._clean(self._state.feedback)
         goal = next((ln.strip() for ln in obs.splitlines() if ln.strip().startswith("Your task is to:")), "")
-        return ResetResult(observation=obs, task=goal, info=self._info() | {"state_kind": "observation"})
+        info = self._info() | {"state_kind": "observation", "walkthrough": walkthrough_of(game_file)}
+        return ResetResult(observation=obs, task=goal, info=info)
 
     def step(self, action: str) -> StepResult:
         if self._env is None or self._state is None:

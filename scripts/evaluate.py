@@ -46,7 +46,7 @@ if str(REPO_ROOT) not in sys.path:  # `python scripts/evaluate.py` puts scripts/
     sys.path.insert(0, str(REPO_ROOT))
 
 from data_prep.episode_store import EpisodeStore, iter_episode_dicts  # noqa: E402
-from data_prep.policies import OpenAIPolicy, PolicyContext, PolicyError, make_policy  # noqa: E402
+from data_prep.policies import EXPERT_SOURCES, OpenAIPolicy, PolicyContext, PolicyError, make_policy  # noqa: E402
 from data_prep.rollout import run_episode  # noqa: E402
 from envs.base import EnvError, TaskSpec  # noqa: E402
 from envs.registry import list_tasks, make_env  # noqa: E402
@@ -64,7 +64,18 @@ TAU2_DOMAINS = ("retail", "telecom", "airline")
 DEFAULT_HISTORY = {"alfworld": 2, "tau2": 5}
 POLICIES = ("openai", "expert", "random", "gold")
 # Settings that change results: a resumed run must use the same ones.
-MANIFEST_KEYS = ("policy", "model", "base_url", "temperature", "max_tokens", "max_steps", "history", "seed", "user")
+MANIFEST_KEYS = (
+    "policy",
+    "expert_source",
+    "model",
+    "base_url",
+    "temperature",
+    "max_tokens",
+    "max_steps",
+    "history",
+    "seed",
+    "user",
+)
 
 
 class EvalError(RuntimeError):
@@ -204,8 +215,10 @@ def plan_tasks(args: argparse.Namespace) -> dict[str, list[TaskSpec]]:
 
 
 def policy_spec(args: argparse.Namespace, env: str) -> dict[str, Any]:
-    if args.policy in ("expert", "gold"):
-        return {"name": args.policy, "epsilon": 0.0}
+    if args.policy == "expert":
+        return {"name": "expert", "epsilon": 0.0, "source": args.expert_source}
+    if args.policy == "gold":
+        return {"name": "gold", "epsilon": 0.0}
     if args.policy == "random":
         return {"name": "random"}
     return {
@@ -256,6 +269,7 @@ def make_jobs(args: argparse.Namespace, planned: dict[str, list[TaskSpec]]) -> l
 def manifest(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "policy": args.policy,
+        "expert_source": args.expert_source if args.policy == "expert" else None,
         "model": args.model if args.policy == "openai" else None,
         "base_url": args.base_url if args.policy == "openai" else None,
         "temperature": args.temperature if args.policy == "openai" else None,
@@ -525,6 +539,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--policy", choices=POLICIES, required=True, help="openai: a served checkpoint; else scripted")
     p.add_argument("--out-dir", required=True, help="where results go; rerun with the same folder to resume")
+    p.add_argument(
+        "--expert-source",
+        choices=EXPERT_SOURCES,
+        default="walkthrough",
+        help="--policy expert: the game's walkthrough, then the handcoded expert (default); or handcoded only",
+    )
     g = p.add_argument_group("model endpoint (--policy openai, and --wm-parquet)")
     g.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     g.add_argument("--model", default=None, help="served model name")

@@ -94,3 +94,16 @@ def test_missing_root_or_split_is_a_clear_error(tmp_path, monkeypatch):
         resolve_data_root(None)
     monkeypatch.delenv("ALFWORLD_DATA")
     assert resolve_data_root(None) == BUNDLED_DATA_ROOT == resolve_data_root("bundled")
+
+
+def test_walkthrough_expert_wins_a_pick_two_game_the_handcoded_expert_searches_longer(env, shared_alfworld):
+    from data_prep.policies import make_policy
+    from data_prep.rollout import run_episode
+
+    task = list_alfworld_tasks(shared_alfworld, "valid_seen", task_types=["pick_two_obj_and_place"])[0]
+    walkthrough = json.load(open(task.kwargs["game_file"]))["walkthrough"]
+    assert env.reset(task).info["walkthrough"] == walkthrough
+    ep = run_episode(env, make_policy({"name": "expert", "source": "walkthrough"}), task, 0, max_steps=30)
+    assert ep.success and [s.action for s in ep.steps] == walkthrough
+    handcoded = run_episode(env, make_policy({"name": "expert", "source": "handcoded"}), task, 0, max_steps=30)
+    assert len(handcoded.steps) > len(walkthrough)  # it searches receptacles one by one

@@ -80,8 +80,8 @@ def test_expert_wins_every_game_and_random_does_not(expert_vs_random: dict[str, 
     expert = json.loads((expert_vs_random["expert"] / "summary.json").read_text())
     random = json.loads((expert_vs_random["random"] / "summary.json").read_text())
     e, r = expert["suites"]["alfworld/valid_seen"], random["suites"]["alfworld/valid_seen"]
-    # the handcoded expert explores for hidden objects; one of these four games needs more than 30 steps
-    assert e["episodes"] == 4 and e["success"] >= 0.75 and e["invalid_action_rate"] == 0.0
+    # the expert follows each game's stored walkthrough, so it wins all four
+    assert e["episodes"] == 4 and e["success"] == 1.0 and e["invalid_action_rate"] == 0.0
     assert r["episodes"] == 4 and r["success"] <= 0.25 < e["success"]
     assert r["mean_steps"] > e["mean_steps"]
     assert expert["task_types"]["alfworld/valid_seen"]  # per-task-type breakdown present
