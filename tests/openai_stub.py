@@ -1,7 +1,8 @@
 """A stand-in OpenAI-compatible HTTP server on 127.0.0.1 for tests: real HTTP, scripted answers.
 
-`responder(request_json) -> str` returns the assistant text for each chat completion; every request is
-recorded in `server.requests`. Serves GET /v1/models and POST /v1/chat/completions.
+`responder(request_json) -> str` returns the assistant text for each chat completion (one choice, or `n`
+choices with `honour_n=True`); every request is recorded in `server.requests`. Serves GET /v1/models and
+POST /v1/chat/completions.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with self.server.lock:
             self.server.requests.append(req)
-        text = self.server.responder(req)
+        n = int(req.get("n") or 1) if self.server.honour_n else 1
+        texts = [self.server.responder(req) for _ in range(n)]
         self._send(
             200,
             {
@@ -54,7 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "created": int(time.time()),
                 "model": req.get("model", self.server.model),
                 "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                    {"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                    for i, text in enumerate(texts)
                 ],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
             },
@@ -64,10 +67,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _StubServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, responder: Responder, model: str) -> None:
+    def __init__(self, responder: Responder, model: str, honour_n: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.responder = responder
         self.model = model
+        self.honour_n = honour_n
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
@@ -77,8 +81,9 @@ class _StubServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def openai_stub(responder: Responder, model: str = "stub-model") -> Iterator[_StubServer]:
-    server = _StubServer(responder, model)
+def openai_stub(responder: Responder, model: str = "stub-model", honour_n: bool = False) -> Iterator[_StubServer]:
+    """Serve `responder` on 127.0.0.1; with `honour_n`, a request's `n` gets n choices (one responder call each)."""
+    server = _StubServer(responder, model, honour_n)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

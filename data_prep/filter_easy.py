@@ -1,0 +1,413 @@
+"""Drop most of the easy samples from a world-model parquet (RWML's easy-sample filter).
+
+A world model (the small SFT model, served by vLLM or any OpenAI-compatible server) answers every prompt K times
+(default 10); each answer is scored with the project's reward (`reward_score.compute_score_batch`, the same
+sim-to-real reward stage 1 trains on). A sample whose mean reward >= tau_easy is easy and is kept only with
+probability p (default 0.1); every other sample is kept. tau_easy is given (`--tau-easy`) or chosen so that the
+fraction of easy samples is as close as possible to `--easy-fraction` (default 0.3): mean rewards are discrete
+(K binary rewards give K + 1 values), so the realised fraction is reported beside the target.
+
+Resumable: each sample's K rewards go to a JSONL cache (default OUT.cache.jsonl) as soon as they are scored; a
+rerun scores only the samples missing there. The cache's first line records the sampling and reward settings; a
+rerun with other settings is refused rather than mixing scores. Seeded: the keep decision of a sample depends only
+on `--seed` and the sample's content, and the server gets a per-sample seed. An unreachable endpoint, or a server
+error, stops the run with the error (scores so far stay cached), never a reward of 0.
+
+Writes OUT (the kept rows, same schema as the input, atomically), REPORT_DIR/report.json (counts, tau_easy, the
+realised easy fraction) and REPORT_DIR/mean_reward_hist.png.
+
+    python -m data_prep.filter_easy --input data/wm/train.parquet --out data/wm/train_filtered.parquet \
+        --base-url http://127.0.0.1:8000/v1 --model wm-sft --k 10 --p-keep 0.1 --easy-fraction 0.3
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from data_prep.build_wm_dataset import make_temp, write_json_atomic
+
+CACHE_VERSION = 1
+
+
+class FilterError(RuntimeError):
+    """The filter cannot go on: endpoint unreachable, server error, cache from other settings, bad input."""
+
+
+# ----------------------------------------------------------------------------------------------- samples
+
+
+def sample_key(row: dict[str, Any]) -> str:
+    """A key of the sample's content: source, prompt, ground truth and state kind."""
+    extra = row.get("extra_info") or {}
+    payload = json.dumps(
+        [row["data_source"], row["prompt"], row["reward_model"]["ground_truth"], extra.get("state_kind")],
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def unit_hash(seed: int, key: str, salt: str) -> float:
+    """A uniform number in [0, 1) from the seed and the sample key."""
+    digest = hashlib.sha256(f"{seed}:{salt}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") / 2**64
+
+
+def iter_rows(path: Path, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    pf = pq.ParquetFile(path)
+    for batch in pf.iter_batches(batch_size=batch_size):
+        yield batch.to_pylist()
+
+
+def check_input(path: Path) -> int:
+    if not path.is_file():
+        raise FilterError(f"input parquet {path} does not exist")
+    pf = pq.ParquetFile(path)
+    missing = {"data_source", "prompt", "reward_model"} - set(pf.schema_arrow.names)
+    if missing:
+        raise FilterError(f"{path}: not a world-model parquet (missing columns {sorted(missing)})")
+    return pf.metadata.num_rows
+
+
+# ----------------------------------------------------------------------------------------------- cache
+
+
+class ScoreCache:
+    """JSONL of {"key", "rewards", "mean"} lines after one {"meta": settings} line; append-only, fsync'ed."""
+
+    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
+        self.path = path
+        self.means: dict[str, float] = {}
+        if path.exists() and path.stat().st_size:
+            self._load(meta)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(json.dumps({"meta": meta}, sort_keys=True) + "\n")
+
+    def _load(self, meta: dict[str, Any]) -> None:
+        data = self.path.read_bytes()
+        if not data.endswith(b"\n"):  # a torn last line from a killed run: cut it
+            data = data[: data.rfind(b"\n") + 1]
+            tmp = make_temp(self.path)
+            Path(tmp).write_bytes(data)
+            os.replace(tmp, self.path)
+        lines = data.decode("utf-8").splitlines()
+        try:
+            head = json.loads(lines[0])["meta"]
+        except (ValueError, KeyError, TypeError, IndexError) as err:
+            raise FilterError(f"{self.path}:1: not a filter_easy score cache ({err})") from err
+        if head != json.loads(json.dumps(meta)):
+            diff = sorted(k for k in set(head) | set(meta) if head.get(k) != meta.get(k))
+            raise FilterError(
+                f"{self.path} holds scores made with other settings (differs in {diff}); "
+                "pass another --cache or delete it"
+            )
+        for lineno, line in enumerate(lines[1:], start=2):
+            try:
+                d = json.loads(line)
+                self.means[d["key"]] = float(d["mean"])
+            except (ValueError, KeyError, TypeError) as err:
+                raise FilterError(f"{self.path}:{lineno}: bad cache line ({err})") from err
+
+    def add(self, entries: list[dict[str, Any]]) -> None:
+        with open(self.path, "a", encoding="utf-8") as f:
+            for e in entries:
+                f.write(json.dumps(e) + "\n")
+                self.means[e["key"]] = e["mean"]
+            f.flush()
+            os.fsync(f.fileno())
+
+
+# ----------------------------------------------------------------------------------------------- sampling
+
+
+class Sampler:
+    """K completions per prompt from an OpenAI-compatible endpoint: n=K per request, topped up when fewer come."""
+
+    def __init__(
+        self, base_url: str, model: str, api_key: str, k: int, temperature: float, max_tokens: int, timeout: float
+    ) -> None:
+        import openai
+
+        self.openai = openai
+        self.client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=2)
+        self.base_url, self.model, self.k = base_url, model, k
+        self.temperature, self.max_tokens = temperature, max_tokens
+        self.use_n = True
+
+    def _fail(self, err: Exception) -> FilterError:
+        return FilterError(f"world-model endpoint {self.base_url} (model {self.model!r}) failed: {err}")
+
+    def check(self) -> None:
+        """The endpoint answers and serves the model."""
+        try:
+            served = [m.id for m in self.client.models.list().data]
+        except self.openai.OpenAIError as err:
+            raise self._fail(err) from err
+        if self.model not in served:
+            raise FilterError(f"world-model endpoint {self.base_url} does not serve {self.model!r}; it serves {served}")
+
+    def sample(self, messages: list[dict[str, str]], seed: int) -> list[str]:
+        texts: list[str] = []
+        attempt = 0
+        while len(texts) < self.k:
+            want = self.k - len(texts) if self.use_n else 1
+            try:
+                resp = self.client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,
+                    n=want,
+                    temperature=self.temperature,
+                    max_tokens=self.max_tokens,
+                    seed=(seed + attempt) % 2**31,
+                )
+            except self.openai.BadRequestError as err:
+                if want > 1:  # a server that refuses n > 1: one choice per request from now on
+                    self.use_n = False
+                    continue
+                raise self._fail(err) from err
+            except self.openai.OpenAIError as err:
+                raise self._fail(err) from err
+            if not resp.choices:
+                raise self._fail(ValueError("the response has no choices"))
+            texts.extend((c.message.content or "") for c in resp.choices[:want])
+            attempt += 1
+        return texts
+
+
+# ----------------------------------------------------------------------------------------------- threshold
+
+
+def choose_tau(means: list[float], easy_fraction: float) -> float:
+    """The threshold whose easy fraction (mean >= tau) is closest to `easy_fraction`; ties go to the higher tau.
+
+    Candidates are the observed means and one value above the largest (nothing easy), so all-zero rewards do not
+    make every sample easy.
+    """
+    if not means:
+        raise FilterError("no scored samples to choose tau_easy from")
+    values = sorted(set(means))
+    candidates = [*values, math.nextafter(values[-1], math.inf)]
+    n = len(means)
+    ordered = sorted(means)
+
+    def frac(tau: float) -> float:
+        import bisect
+
+        return (n - bisect.bisect_left(ordered, tau)) / n
+
+    return min(reversed(candidates), key=lambda t: abs(frac(t) - easy_fraction))
+
+
+def write_histogram(means: list[float], tau: float, path: Path, k: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bins = [(i - 0.5) / k for i in range(k + 2)] if k <= 50 else 20
+    ax.hist(means, bins=bins, color="#4C72B0", edgecolor="white")
+    ax.axvline(tau, color="#C44E52", linestyle="--", label=f"tau_easy = {tau:.3f}")
+    ax.set_xlabel(f"mean reward over {k} predictions")
+    ax.set_ylabel("samples")
+    ax.set_title(f"World-model difficulty ({len(means)} samples)")
+    ax.legend()
+    fig.tight_layout()
+    tmp = make_temp(path)
+    fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--input", required=True, help="world-model parquet (data_prep.build_wm_dataset train.parquet)")
+    p.add_argument("--out", required=True, help="filtered parquet to write")
+    p.add_argument("--base-url", required=True, help="OpenAI-compatible endpoint of the world model, .../v1")
+    p.add_argument("--model", required=True, help="served model name")
+    p.add_argument("--api-key", default="EMPTY")
+    p.add_argument("--k", type=int, default=10, help="predictions per sample")
+    p.add_argument("--p-keep", type=float, default=0.1, help="probability of keeping an easy sample")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--tau-easy", type=float, default=None, help="mean reward from which a sample is easy")
+    g.add_argument("--easy-fraction", type=float, default=0.3, help="choose tau_easy so this fraction is easy")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cache", default=None, help="score cache JSONL (default: OUT.cache.jsonl)")
+    p.add_argument("--report-dir", default=None, help="report.json + histogram (default: OUT_report/)")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--max-tokens", type=int, default=512)
+    p.add_argument("--concurrency", type=int, default=8, help="requests in flight")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds per request")
+    p.add_argument("--reward-kwargs", default="{}", help="JSON of reward settings (reward_score.RewardSettings)")
+    return p
+
+
+def score_all(args: argparse.Namespace, src: Path, total: int, cache: ScoreCache, reward_kwargs: dict) -> None:
+    """Sample and score every sample missing from the cache, a chunk at a time."""
+    from reward_score import compute_score_batch
+
+    sampler = Sampler(args.base_url, args.model, args.api_key, args.k, args.temperature, args.max_tokens, args.timeout)
+    sampler.check()
+    chunk = max(4 * args.concurrency, 32)
+    bar = tqdm(total=total, desc="scoring samples", unit="sample")
+    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+        for rows in iter_rows(src, chunk):
+            todo: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                key = sample_key(row)
+                if key not in cache.means:
+                    todo.setdefault(key, row)
+            bar.update(len(rows) - len(todo))
+            if not todo:
+                continue
+            keys = list(todo)
+            seeds = [int(unit_hash(args.seed, key, "sampling") * 2**31) for key in keys]
+            outs = list(pool.map(sampler.sample, [todo[k]["prompt"] for k in keys], seeds))
+            flat_rows = [todo[key] for key, texts in zip(keys, outs, strict=True) for _ in texts]
+            results = compute_score_batch(
+                [r["data_source"] for r in flat_rows],
+                [t for texts in outs for t in texts],
+                [r["reward_model"]["ground_truth"] for r in flat_rows],
+                [r.get("extra_info") for r in flat_rows],
+                **reward_kwargs,
+            )
+            entries, i = [], 0
+            for key, texts in zip(keys, outs, strict=True):
+                rewards = [float(r["score"]) for r in results[i : i + len(texts)]]
+                i += len(texts)
+                entries.append({"key": key, "rewards": rewards, "mean": sum(rewards) / len(rewards)})
+            cache.add(entries)
+            bar.update(len(todo))
+    bar.close()
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.k < 1:
+        raise FilterError(f"--k must be >= 1, got {args.k}")
+    if not 0.0 <= args.p_keep <= 1.0:
+        raise FilterError(f"--p-keep must be in [0, 1], got {args.p_keep}")
+    if args.tau_easy is None and not 0.0 < args.easy_fraction < 1.0:
+        raise FilterError(f"--easy-fraction must be in (0, 1), got {args.easy_fraction}")
+    if args.concurrency < 1:
+        raise FilterError(f"--concurrency must be >= 1, got {args.concurrency}")
+    try:
+        reward_kwargs = json.loads(args.reward_kwargs)
+    except ValueError as err:
+        raise FilterError(f"--reward-kwargs is not JSON: {err}") from err
+    if not isinstance(reward_kwargs, dict):
+        raise FilterError("--reward-kwargs must be a JSON object")
+
+    src, out = Path(args.input), Path(args.out)
+    if src.resolve() == out.resolve():
+        raise FilterError("--out must differ from --input")
+    total = check_input(src)
+    cache_path = Path(args.cache) if args.cache else out.with_name(out.name + ".cache.jsonl")
+    default_report = out.with_name(out.name.removesuffix(".parquet") + "_report")
+    report_dir = Path(args.report_dir) if args.report_dir else default_report
+    meta = {
+        "version": CACHE_VERSION,
+        "model": args.model,
+        "k": args.k,
+        "temperature": args.temperature,
+        "max_tokens": args.max_tokens,
+        "seed": args.seed,
+        "reward_kwargs": reward_kwargs,
+    }
+    cache = ScoreCache(cache_path, meta)
+    cached_before = len(cache.means)
+    score_all(args, src, total, cache, reward_kwargs)
+
+    keys_means: list[tuple[str, float]] = []
+    for rows in iter_rows(src, 4096):
+        keys_means.extend((k, cache.means[k]) for k in map(sample_key, rows))
+    means = [m for _, m in keys_means]
+    tau = args.tau_easy if args.tau_easy is not None else choose_tau(means, args.easy_fraction)
+
+    counts = {"easy": 0, "easy_kept": 0, "hard": 0}
+    pf = pq.ParquetFile(src)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = make_temp(out)
+    try:
+        with pq.ParquetWriter(tmp, pf.schema_arrow) as writer:
+            pos = 0
+            for batch in pf.iter_batches(batch_size=4096):
+                mask = []
+                for key, mean in keys_means[pos : pos + batch.num_rows]:
+                    if mean >= tau:
+                        counts["easy"] += 1
+                        keep = unit_hash(args.seed, key, "keep") < args.p_keep
+                        counts["easy_kept"] += keep
+                    else:
+                        counts["hard"] += 1
+                        keep = True
+                    mask.append(keep)
+                pos += batch.num_rows
+                writer.write_table(pa.Table.from_batches([batch]).filter(pa.array(mask, type=pa.bool_())))
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+    n = len(means)
+    report = {
+        "input": str(src),
+        "output": str(out),
+        "samples": n,
+        "scored_this_run": len(cache.means) - cached_before,
+        "easy": counts["easy"],
+        "easy_kept": counts["easy_kept"],
+        "hard_kept": counts["hard"],
+        "kept": counts["hard"] + counts["easy_kept"],
+        "dropped": counts["easy"] - counts["easy_kept"],
+        "tau_easy": tau,
+        "tau_easy_chosen": args.tau_easy is None,
+        "target_easy_fraction": None if args.tau_easy is not None else args.easy_fraction,
+        "easy_fraction": counts["easy"] / n if n else 0.0,
+        "mean_reward": sum(means) / n if n else 0.0,
+        "k": args.k,
+        "p_keep": args.p_keep,
+        "seed": args.seed,
+        "model": args.model,
+        "cache": str(cache_path),
+    }
+    report_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(report_dir / "report.json", report)
+    write_histogram(means, tau, report_dir / "mean_reward_hist.png", args.k)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        report = run(args)
+    except FilterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(
+        f"{report['samples']} samples, {report['easy']} easy ({report['easy_fraction']:.1%}, tau_easy "
+        f"{report['tau_easy']:.3f}); kept {report['kept']} ({report['hard_kept']} hard + {report['easy_kept']} easy) "
+        f"-> {report['output']}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
