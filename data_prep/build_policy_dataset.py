@@ -1,0 +1,158 @@
+"""Tasks -> the stage-2 policy-RL parquet: one row per ALFWorld game or tau2-bench task, train and val.
+
+Rows come from `recipe.rwml.agent_loop.policy_row` (agent_name `rwml_env_agent`, the task as a TaskSpec in
+`extra_info.task`), so the agent loop plays that game or task. Splits follow the benchmark's own:
+
+    ALFWorld   --train-split train -> train.parquet, --val-split valid_seen -> val.parquet (valid_unseen: the
+               out-of-distribution games; several splits may be named)
+    tau2       per domain (--domain retail airline ...): tau2's train split -> train, test -> val
+
+An ALFWorld row names its game file by absolute path. The agent loop on the training machine must find it there:
+build on that machine, or pass `--stored-data-root` with the data root as the trainer sees it, and the paths are
+rewritten to lie under it.
+
+    python -m data_prep.build_policy_dataset --env alfworld --data-root ../shared/alfworld \
+        --train-split valid_train --val-split valid_seen --out-dir data/policy_alfworld
+    python -m data_prep.build_policy_dataset --env tau2 --domain retail airline --out-dir data/policy_tau2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_prep.build_wm_dataset import make_temp
+from envs.base import EnvError, TaskSpec
+from envs.registry import list_tasks
+
+DEFAULT_SPLITS = {"alfworld": (["train"], ["valid_seen"]), "tau2": (["train"], ["test"])}
+
+
+def _relocate(task: TaskSpec, data_root: Path, stored_root: str) -> TaskSpec:
+    game = Path(task.kwargs["game_file"]).resolve()
+    try:
+        rel = game.relative_to(data_root)
+    except ValueError as err:
+        raise EnvError(f"game file {game} is not under the data root {data_root}") from err
+    kwargs = dict(task.kwargs, game_file=str(Path(stored_root) / rel))
+    return TaskSpec(env=task.env, task_id=task.task_id, split=task.split, kwargs=kwargs)
+
+
+def collect_tasks(
+    env: str,
+    splits: list[str],
+    *,
+    data_root: str | None = None,
+    domains: list[str] | None = None,
+    max_tasks: int | None = None,
+    stored_data_root: str | None = None,
+) -> list[TaskSpec]:
+    """The tasks of `splits` (per domain for tau2), at most `max_tasks` per split and domain."""
+    tasks: list[TaskSpec] = []
+    if env == "alfworld":
+        from envs.alfworld_env import resolve_data_root
+
+        root = resolve_data_root(data_root).resolve()
+        for split in splits:
+            found = list_tasks("alfworld", split, data_root=root)[:max_tasks]
+            for t in found:
+                t.kwargs["game_file"] = str(Path(t.kwargs["game_file"]).resolve())
+            if stored_data_root:
+                found = [_relocate(t, root, stored_data_root) for t in found]
+            tasks.extend(found)
+    elif env == "tau2":
+        if not domains:
+            raise EnvError("tau2 needs --domain (airline, retail, telecom; several allowed)")
+        for domain in domains:
+            for split in splits:
+                tasks.extend(list_tasks("tau2", split, domain=domain)[:max_tasks])
+    else:
+        raise EnvError(f"unknown environment {env!r}; expected alfworld or tau2")
+    return tasks
+
+
+def policy_rows(tasks: list[TaskSpec]) -> list[dict[str, Any]]:
+    from recipe.rwml.agent_loop import policy_row
+
+    return [policy_row(t, i) for i, t in enumerate(tasks)]
+
+
+def task_identity(row: dict[str, Any]) -> tuple[str, str, str]:
+    """(env, domain, task id) of a policy row: the same task listed under two split names is one task."""
+    task = TaskSpec.from_dict(json.loads(row["extra_info"]["task"]))
+    return task.env, str(task.kwargs.get("domain") or ""), task.task_id
+
+
+def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
+    """All rows in one file, written to a temporary file and renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = make_temp(path)
+    try:
+        pq.write_table(pa.Table.from_pylist(rows), tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--env", choices=sorted(DEFAULT_SPLITS), required=True)
+    p.add_argument("--out-dir", required=True, help="writes OUT_DIR/train.parquet and val.parquet")
+    p.add_argument("--data-root", default=None, help="ALFWorld data root (default: $ALFWORLD_DATA, else bundled)")
+    p.add_argument("--stored-data-root", default=None, help="ALFWorld: the data root as the training machine sees it")
+    p.add_argument("--domain", nargs="+", default=None, help="tau2 domain(s): airline, retail, telecom")
+    p.add_argument("--train-split", nargs="+", default=None, help="default: train")
+    p.add_argument("--val-split", nargs="+", default=None, help="default: valid_seen (ALFWorld), test (tau2)")
+    p.add_argument("--max-tasks", type=int, default=None, help="at most N tasks per split (and domain)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    train_splits = args.train_split or DEFAULT_SPLITS[args.env][0]
+    val_splits = args.val_split or DEFAULT_SPLITS[args.env][1]
+    if args.max_tasks is not None and args.max_tasks < 1:
+        print(f"error: --max-tasks must be >= 1, got {args.max_tasks}", file=sys.stderr)
+        return 2
+    out = Path(args.out_dir)
+    counts = {}
+    try:
+        by_split = {}
+        for name, splits in (("train", train_splits), ("val", val_splits)):
+            tasks = collect_tasks(
+                args.env,
+                splits,
+                data_root=args.data_root,
+                domains=args.domain,
+                max_tasks=args.max_tasks,
+                stored_data_root=args.stored_data_root,
+            )
+            if not tasks:
+                raise EnvError(f"no {args.env} tasks in split(s) {splits}")
+            by_split[name] = policy_rows(tasks)
+        overlap = set(map(task_identity, by_split["train"])) & set(map(task_identity, by_split["val"]))
+        if overlap:
+            raise EnvError(f"{len(overlap)} task(s) are in both train and val (splits {train_splits} / {val_splits})")
+        for name, rows in by_split.items():
+            write_parquet(rows, out / f"{name}.parquet")
+            counts[name] = len(rows)
+    except (EnvError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(
+        f"{counts['train']} train rows ({', '.join(train_splits)}), {counts['val']} val rows ({', '.join(val_splits)})"
+    )
+    print(f"-> {out / 'train.parquet'}, {out / 'val.parquet'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
