@@ -1,0 +1,196 @@
+"""Compose the recipe's stage configs against the installed verl, and catch keys verl 0.9.1 would ignore.
+
+`compose_stage("rwml" | "rwml_tau2" | "policy", overrides)` gives the DictConfig that
+`python -m recipe.rwml.main_rwml --config-name <yaml> <overrides>` trains with. `check_config` is what main_rwml
+runs before handing over to verl: legacy reward keys (`reward_model.*`, top-level `custom_reward_function` /
+`sandbox_fusion`) are read only by verl's fully-async entry point, so `main_ppo` drops them without a word.
+
+    python -m recipe.rwml.compose --config-name rwml_trainer [OVERRIDES...]
+
+composes, checks and runs verl's own `validate_config` without a GPU or a model, then prints the key values
+(the schedule scripts call it before each training stage, and in --dry-run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+
+STAGES: dict[str, str] = {
+    "rwml": "rwml_trainer",
+    "rwml_tau2": "rwml_trainer_tau2",
+    "policy": "policy_trainer",
+}
+
+OUR_MANAGER = ("importlib", "SimToRealRewardManager")
+
+# Legacy key -> where verl 0.9.1 reads it now (the mapping of verl.experimental.reward_loop.migrate_legacy_reward_impl,
+# which main_ppo never calls). A prefix ending in "." maps every key under it.
+LEGACY_KEYS: dict[str, str] = {
+    "reward_model.num_workers": "reward.num_workers",
+    "reward_model.reward_manager": "reward.reward_manager.name (with reward.reward_manager.source)",
+    "reward_model.reward_loop_source": "reward.reward_manager.source",
+    "reward_model.reward_loop_module_path": "reward.reward_manager.module.path",
+    "reward_model.reward_loop_class_name": "reward.reward_manager.name",
+    "reward_model.enable": "reward.reward_model.enable",
+    "reward_model.enable_resource_pool": "reward.reward_model.enable_resource_pool",
+    "reward_model.n_gpus_per_node": "reward.reward_model.n_gpus_per_node",
+    "reward_model.nnodes": "reward.reward_model.nnodes",
+    "reward_model.model.path": "reward.reward_model.model_path",
+    "reward_model.reward_kwargs.": "reward.reward_kwargs.",
+    "reward_model.rollout.": "reward.reward_model.rollout.",
+    "reward_model.": "reward.reward_model.",
+    "custom_reward_function.": "reward.custom_reward_function.",
+    "sandbox_fusion.": "reward.sandbox_fusion.",
+}
+
+
+class RecipeConfigError(ValueError):
+    """A config verl would accept but not honour; the message names each key and what to use instead."""
+
+
+def stage_config_name(stage: str) -> str:
+    """The yaml name (in recipe/rwml/config) of a stage."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; expected one of {sorted(STAGES)}")
+    return STAGES[stage]
+
+
+def compose_stage(stage: str, overrides: Sequence[str] | None = None) -> DictConfig:
+    """A stage's config composed against the installed verl, as `python -m recipe.rwml.main_rwml` would see it.
+
+    Works from any working directory and can be called repeatedly (hydra's global state is reset around it).
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    name = stage_config_name(stage)
+    if GlobalHydra.instance().is_initialized():
+        GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
+        return compose(config_name=name, overrides=list(overrides or []))
+
+
+def _leaves(node: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, f"{prefix}.{key}")
+    else:
+        yield prefix, node
+
+
+def _replacement(key: str) -> str:
+    if key in LEGACY_KEYS:
+        return LEGACY_KEYS[key]
+    for prefix, target in LEGACY_KEYS.items():
+        if prefix.endswith(".") and key.startswith(prefix):
+            return target + key[len(prefix) :]
+    return "no equivalent in verl 0.9.1's reward config"
+
+
+def legacy_key_errors(cfg: DictConfig) -> list[str]:
+    """One line per legacy reward key that is set (not null): `key=value -> use replacement`."""
+    errors = []
+    for root in ("reward_model", "custom_reward_function", "sandbox_fusion"):
+        if root not in cfg or cfg[root] is None:
+            continue
+        for key, value in _leaves(OmegaConf.to_container(cfg[root], resolve=False), root):
+            if value is not None:
+                errors.append(f"{key}={value} -> use {_replacement(key)}")
+    return errors
+
+
+def reward_errors(cfg: DictConfig) -> list[str]:
+    """Reward settings our manager would reject only inside a Ray reward worker, or silently not use."""
+    reward = cfg.get("reward")
+    if reward is None:
+        return []
+    manager = reward.get("reward_manager") or {}
+    if (manager.get("source"), manager.get("name")) != OUR_MANAGER:
+        return []
+    errors = []
+    custom = reward.get("custom_reward_function") or {}
+    if custom.get("path"):
+        errors.append(
+            f"reward.custom_reward_function.path={custom.get('path')} is never called by SimToRealRewardManager; "
+            "drop it, or select another reward manager"
+        )
+    from reward_score.settings import RewardSettings
+
+    try:
+        RewardSettings.from_mapping(reward.get("reward_kwargs"))
+    except (ValueError, TypeError) as exc:
+        errors.append(f"reward.reward_kwargs: {exc}")
+    return errors
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Raise RecipeConfigError listing every key verl would ignore or reject late; quiet when all is well."""
+    errors = legacy_key_errors(cfg) + reward_errors(cfg)
+    if errors:
+        raise RecipeConfigError(
+            "config keys that verl 0.9.1's main_ppo would ignore or reject only after start-up:\n  "
+            + "\n  ".join(errors)
+        )
+
+
+SUMMARY_KEYS = (
+    "actor_rollout_ref.model.path",
+    "data.train_files",
+    "data.val_files",
+    "data.train_batch_size",
+    "actor_rollout_ref.rollout.n",
+    "actor_rollout_ref.actor.optim.lr",
+    "actor_rollout_ref.actor.kl_loss_coef",
+    "actor_rollout_ref.actor.kl_loss_type",
+    "actor_rollout_ref.actor.entropy_coeff",
+    "data.max_prompt_length",
+    "data.max_response_length",
+    "trainer.total_epochs",
+    "trainer.n_gpus_per_node",
+    "trainer.nnodes",
+    "trainer.default_local_dir",
+    "reward.reward_manager.name",
+    "reward.reward_kwargs",
+    "actor_rollout_ref.rollout.agent.default_agent_loop",
+)
+
+
+def validate_with_verl(cfg: DictConfig) -> None:
+    """verl's own start-up validation (what main_ppo runs before Ray starts); needs no GPU and no model."""
+    from verl.trainer.ppo.utils import need_critic, need_reference_policy
+    from verl.utils.config import validate_config
+
+    validate_config(config=cfg, use_reference_policy=need_reference_policy(cfg), use_critic=need_critic(cfg))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Compose, check and validate an RWML stage config; print key values.")
+    parser.add_argument("--config-name", required=True, choices=sorted(STAGES.values()))
+    parser.add_argument("overrides", nargs="*", help="hydra overrides, as given to main_rwml")
+    args = parser.parse_args(argv)
+    stage = {name: stage for stage, name in STAGES.items()}[args.config_name]
+    try:
+        cfg = compose_stage(stage, args.overrides)
+        check_config(cfg)
+        validate_with_verl(cfg)
+    except Exception as exc:  # hydra, omegaconf and verl raise several types; all mean "this config is wrong"
+        print(f"config {args.config_name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    for key in SUMMARY_KEYS:
+        value = OmegaConf.select(cfg, key, default="<absent>")
+        if OmegaConf.is_config(value):
+            value = OmegaConf.to_container(value, resolve=True)
+        print(f"    {key} = {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
