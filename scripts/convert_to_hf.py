@@ -161,13 +161,15 @@ def check_hf_model(hf_dir: str | Path, prompt: str = CHECK_PROMPT, max_new_token
     except Exception as exc:
         raise ConversionError(f"transformers cannot load the converted model in {hf_dir}: {exc}") from exc
     model.eval()
+    if torch.cuda.is_available():  # between training stages the GPU is free; an 8B model is slow on CPU
+        model.to("cuda")
     if tokenizer.chat_template:
         text = tokenizer.apply_chat_template(
             [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
         )
     else:
         text = prompt
-    inputs = tokenizer(text, return_tensors="pt", add_special_tokens=False)
+    inputs = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)
     with torch.no_grad():
         logits = model(**inputs).logits
         if not torch.isfinite(logits).all():
