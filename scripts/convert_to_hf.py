@@ -96,8 +96,8 @@ def check_actor_dir(actor_dir: str | Path) -> int:
     config_path = actor_dir / "fsdp_config.json"
     if not config_path.is_file():
         raise ConversionError(
-            f"{actor_dir} is incomplete: no fsdp_config.json (FSDPCheckpointManager writes it on rank 0 at the end "
-            "of the shard writes; a save that was interrupted leaves it out)"
+            f"{actor_dir} is incomplete: no fsdp_config.json (FSDPCheckpointManager writes it on rank 0 after "
+            "the shards; an interrupted save may lack it)"
         )
     try:
         world_size = int(json.loads(config_path.read_text())["world_size"])
