@@ -2,7 +2,9 @@
 
 The same triplets, prompts, de-duplication, length filter and task split as data_prep.build_wm_dataset (same flags),
 written for supervised fine-tuning: the WM-SFT baseline, and the small world model the easy-sample filter samples
-from. Columns:
+from. For the latter (the paper: SFT on 10% of the data, filter the other 90%), `--train-task-fraction 0.1` keeps a
+seeded 10% of the train tasks, and `filter_easy --exclude-tasks-from DIR/train.parquet` leaves those tasks out of
+the RL data. Columns:
 
     messages    [system, user, assistant]: the world-model prompt, then the target answer
     system      the system message text        prompt    the user message text
@@ -22,7 +24,8 @@ Chat templates that rewrite <think> blocks in assistant turns (Qwen3) may tokeni
 differently from the whole conversation; verl then stops with an input_ids mismatch, and
 `data.ignore_input_ids_mismatch=true` accepts its concatenation.
 
-    python -m data_prep.build_sft_dataset --input alf.jsonl --out-dir data/wm_sft
+    python -m data_prep.build_sft_dataset --input alf.jsonl --out-dir data/wm_sft            # WM-SFT baseline
+    python -m data_prep.build_sft_dataset --input alf.jsonl --out-dir data/filter_sft --train-task-fraction 0.1
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def sft_row(t: Triplet, split: str, index: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_cli(argv, __doc__, sft_row, SFT_SCHEMA, "world-model SFT triplets")
+    return run_cli(argv, __doc__, sft_row, SFT_SCHEMA, "world-model SFT triplets", train_subset_flag=True)
 
 
 if __name__ == "__main__":

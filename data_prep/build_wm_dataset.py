@@ -276,6 +276,21 @@ def assign_val_tasks(tasks: set[tuple[str, str]], val_fraction: float, seed: int
     return val
 
 
+def subset_train_tasks(tasks: set[tuple[str, str]], fraction: float, seed: int) -> set[tuple[str, str]]:
+    """A seeded `fraction` of each group's tasks (at least one per group): the SFT subset of the train tasks."""
+    if not 0.0 < fraction <= 1.0:
+        raise BuildError(f"--train-task-fraction must be in (0, 1], got {fraction}")
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for group, task in tasks:
+        by_group[group].append(task)
+    keep: set[tuple[str, str]] = set()
+    for group in sorted(by_group):
+        names = sorted(by_group[group])
+        random.Random(f"{seed}:subset:{group}").shuffle(names)
+        keep.update((group, t) for t in names[: max(1, round(fraction * len(names)))])
+    return keep
+
+
 # ----------------------------------------------------------------------------------------------- writing
 
 
@@ -371,9 +386,14 @@ def build(
     max_prompt_tokens: int | None = None,
     skip_bad: bool = False,
     rows_per_group: int = ROWS_PER_GROUP,
+    train_task_fraction: float = 1.0,
     desc: str = "world-model triplets",
 ) -> dict[str, Any]:
-    """Stream `inputs` into OUT_DIR/train.parquet and val.parquet (rows from `make_row`); return the stats."""
+    """Stream `inputs` into OUT_DIR/train.parquet and val.parquet (rows from `make_row`); return the stats.
+
+    `train_task_fraction` < 1 keeps only a seeded fraction of the train tasks (val is unchanged): the small SFT
+    world model of the easy-sample filter learns from those, and filter_easy leaves them out of the RL data.
+    """
     if history is not None and history < 0:
         raise BuildError(f"--history must be >= 0, got {history}")
     if (tokenizer is None) != (max_prompt_tokens is None):
@@ -390,6 +410,9 @@ def build(
     if not tasks:
         raise BuildError(f"no episodes in {', '.join(map(str, inputs))}")
     val_tasks = assign_val_tasks(tasks, val_fraction, seed)
+    train_subset = None
+    if train_task_fraction != 1.0:
+        train_subset = subset_train_tasks(tasks - val_tasks, train_task_fraction, seed)
 
     stats: Counter = Counter()
     dropped: Counter = Counter()
@@ -419,6 +442,10 @@ def build(
         for ep in iter_episodes(inputs, skip_bad=skip_bad, on_bad=lambda err: bad_lines.append(str(err))):
             key = task_key(ep)
             split = "val" if key in val_tasks else "train"
+            if split == "train" and train_subset is not None and key not in train_subset:
+                stats["episodes_outside_subset"] += 1
+                bar.update(1)
+                continue
             split_tasks[split].add(key)
             for t in episode_triplets(ep, history, dropped):
                 stats["triplets"] += 1
@@ -452,6 +479,8 @@ def build(
         "steps_dropped_by_state_kind": dict(dropped),
         "rows": dict(written),
         "tasks": {s: len(v) for s, v in split_tasks.items()},
+        "train_task_fraction": train_task_fraction,
+        "episodes_outside_train_subset": stats["episodes_outside_subset"],
         "rows_by_source_and_kind": {k: v for k, v in sorted(stats.items()) if k.count(":") == 2},
         "history": history if history is not None else dict(wm_prompts.DEFAULT_HISTORY),
         "val_fraction": val_fraction,
@@ -478,9 +507,24 @@ def add_build_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows-per-group", type=int, default=ROWS_PER_GROUP, help="parquet row-group size")
 
 
-def run_cli(argv: list[str] | None, description: str, make_row: RowMaker, schema: pa.Schema, desc: str) -> int:
+def run_cli(
+    argv: list[str] | None,
+    description: str,
+    make_row: RowMaker,
+    schema: pa.Schema,
+    desc: str,
+    *,
+    train_subset_flag: bool = False,
+) -> int:
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_build_args(p)
+    if train_subset_flag:
+        p.add_argument(
+            "--train-task-fraction",
+            type=float,
+            default=1.0,
+            help="keep only this seeded fraction of the train tasks (e.g. 0.1 for the easy filter's SFT model)",
+        )
     args = p.parse_args(argv)
     try:
         stats = build(
@@ -495,6 +539,7 @@ def run_cli(argv: list[str] | None, description: str, make_row: RowMaker, schema
             max_prompt_tokens=args.max_prompt_tokens,
             skip_bad=args.skip_bad,
             rows_per_group=args.rows_per_group,
+            train_task_fraction=getattr(args, "train_task_fraction", 1.0),
             desc=desc,
         )
     except (BuildError, EpisodeFileError, ValueError, OSError) as err:

@@ -13,6 +13,10 @@ rerun with other settings is refused rather than mixing scores. Seeded: the keep
 on `--seed` and the sample's content, and the server gets a per-sample seed. An unreachable endpoint, or a server
 error, stops the run with the error (scores so far stay cached), never a reward of 0.
 
+The paper trains the small world model on 10% of the data and filters the other 90%: build its SFT data with
+`build_sft_dataset --train-task-fraction 0.1` and pass that train.parquet to `--exclude-tasks-from`; rows of those
+tasks are left out of OUT, unscored.
+
 Writes OUT (the kept rows, same schema as the input, atomically), REPORT_DIR/report.json (counts, tau_easy, the
 realised easy fraction) and REPORT_DIR/mean_reward_hist.png.
 
@@ -64,6 +68,22 @@ def unit_hash(seed: int, key: str, salt: str) -> float:
     """A uniform number in [0, 1) from the seed and the sample key."""
     digest = hashlib.sha256(f"{seed}:{salt}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "little") / 2**64
+
+
+def task_of(row: dict[str, Any]) -> tuple[str, str]:
+    """(data_source, task id) of a world-model row."""
+    return str(row["data_source"]), str((row.get("extra_info") or {}).get("task_id", ""))
+
+
+def load_excluded(paths: list[str]) -> set[tuple[str, str]]:
+    """The (data_source, task id) pairs of the rows in `paths` (e.g. the SFT subset the filter model learned from)."""
+    excluded: set[tuple[str, str]] = set()
+    for path in paths:
+        if not Path(path).is_file():
+            raise FilterError(f"--exclude-tasks-from: {path} does not exist")
+        table = pq.read_table(path, columns=["data_source", "extra_info"])
+        excluded.update(map(task_of, table.to_pylist()))
+    return excluded
 
 
 def iter_rows(path: Path, batch_size: int) -> Iterator[list[dict[str, Any]]]:
@@ -257,10 +277,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=8, help="requests in flight")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds per request")
     p.add_argument("--reward-kwargs", default="{}", help="JSON of reward settings (reward_score.RewardSettings)")
+    p.add_argument(
+        "--exclude-tasks-from",
+        nargs="+",
+        default=[],
+        help="parquet(s) whose tasks are left out of the output unscored (the filter model's SFT train.parquet)",
+    )
     return p
 
 
-def score_all(args: argparse.Namespace, src: Path, total: int, cache: ScoreCache, reward_kwargs: dict) -> None:
+def score_all(
+    args: argparse.Namespace,
+    src: Path,
+    total: int,
+    cache: ScoreCache,
+    reward_kwargs: dict,
+    excluded: set[tuple[str, str]],
+) -> None:
     """Sample and score every sample missing from the cache, a chunk at a time."""
     from reward_score import compute_score_batch
 
@@ -273,7 +306,7 @@ def score_all(args: argparse.Namespace, src: Path, total: int, cache: ScoreCache
             todo: dict[str, dict[str, Any]] = {}
             for row in rows:
                 key = sample_key(row)
-                if key not in cache.means:
+                if key not in cache.means and task_of(row) not in excluded:
                     todo.setdefault(key, row)
             bar.update(len(rows) - len(todo))
             if not todo:
@@ -333,15 +366,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     cache = ScoreCache(cache_path, meta)
     cached_before = len(cache.means)
-    score_all(args, src, total, cache, reward_kwargs)
+    excluded = load_excluded(args.exclude_tasks_from)
+    score_all(args, src, total, cache, reward_kwargs, excluded)
 
-    keys_means: list[tuple[str, float]] = []
+    keys_means: list[tuple[str, float | None]] = []  # None: a row of an excluded task
     for rows in iter_rows(src, 4096):
-        keys_means.extend((k, cache.means[k]) for k in map(sample_key, rows))
-    means = [m for _, m in keys_means]
+        for row in rows:
+            key = sample_key(row)
+            keys_means.append((key, None if task_of(row) in excluded else cache.means[key]))
+    means = [m for _, m in keys_means if m is not None]
     tau = args.tau_easy if args.tau_easy is not None else choose_tau(means, args.easy_fraction)
 
-    counts = {"easy": 0, "easy_kept": 0, "hard": 0}
+    counts = {"easy": 0, "easy_kept": 0, "hard": 0, "excluded": 0}
     pf = pq.ParquetFile(src)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = make_temp(out)
@@ -351,7 +387,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for batch in pf.iter_batches(batch_size=4096):
                 mask = []
                 for key, mean in keys_means[pos : pos + batch.num_rows]:
-                    if mean >= tau:
+                    if mean is None:
+                        counts["excluded"] += 1
+                        keep = False
+                    elif mean >= tau:
                         counts["easy"] += 1
                         keep = unit_hash(args.seed, key, "keep") < args.p_keep
                         counts["easy_kept"] += keep
@@ -371,6 +410,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "input": str(src),
         "output": str(out),
         "samples": n,
+        "excluded_rows": counts["excluded"],
+        "excluded_tasks_from": list(args.exclude_tasks_from),
         "scored_this_run": len(cache.means) - cached_before,
         "easy": counts["easy"],
         "easy_kept": counts["easy_kept"],

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from benchmarks.bench_wm_dataset import write_synthetic_episodes
-from data_prep import build_wm_dataset, filter_easy
+from data_prep import build_sft_dataset, build_wm_dataset, filter_easy
 from reward_score.parse import with_status
 from reward_score.tags import STATE_CLOSE, STATE_OPEN, THINK_CLOSE, THINK_OPEN
 from tests.openai_stub import free_port_url, openai_stub
@@ -130,6 +130,24 @@ def test_unreachable_endpoint_is_an_error_not_reward_zero(wm_train: Path, tmp_pa
     err = capsys.readouterr().err
     assert url in err and "failed" in err
     assert not out.exists()
+
+
+def test_tasks_of_the_filter_models_sft_subset_are_left_out(wm_train: Path, tmp_path: Path) -> None:
+    episodes = wm_train.parent / "episodes.jsonl"
+    sft = tmp_path / "sft"
+    args = ["--input", str(episodes), "--out-dir", str(sft), "--val-fraction", "0", "--train-task-fraction", "0.2"]
+    assert build_sft_dataset.main(args) == 0
+    sft_tasks = {r["extra_info"]["task_id"] for r in read(sft / "train.parquet")}
+    assert len(sft_tasks) == 1  # 20% of the 5 synthetic tasks
+    out = tmp_path / "filtered.parquet"
+    with openai_stub(responder, honour_n=True) as server:
+        exclude = ["--exclude-tasks-from", str(sft / "train.parquet"), "--p-keep", "1"]
+        assert run_filter(wm_train, out, server.base_url, *exclude) == 0
+        assert len(server.requests) == N - 20  # the excluded task's 20 rows are not scored
+    kept = read(out)
+    assert len(kept) == N - 20 and not {r["extra_info"]["task_id"] for r in kept} & sft_tasks
+    report = json.loads((tmp_path / "filtered_report" / "report.json").read_text())
+    assert report["excluded_rows"] == 20 and report["samples"] == N - 20
 
 
 def test_choose_tau_targets_the_fraction() -> None:

@@ -31,8 +31,12 @@ def test_alfworld_default_splits_and_rows_the_env_can_reset(tmp_path: Path, tiny
 
     assert build_policy_dataset.main(["--env", "alfworld", "--data-root", "bundled", "--out-dir", str(tmp_path)]) == 0
     train, val = rows(tmp_path / "train.parquet"), rows(tmp_path / "val.parquet")
-    assert {task_of(r).task_id for r in train} == {t.task_id for t in list_tasks("alfworld", "train")}
-    assert {task_of(r).task_id for r in val} == {t.task_id for t in list_tasks("alfworld", "valid_seen")}
+    assert {task_of(r).task_id for r in train} == {
+        t.task_id for t in list_tasks("alfworld", "train", data_root="bundled")
+    }
+    assert {task_of(r).task_id for r in val} == {
+        t.task_id for t in list_tasks("alfworld", "valid_seen", data_root="bundled")
+    }
     assert all(r["agent_name"] == "rwml_env_agent" and r["data_source"] == "alfworld" for r in train + val)
     assert [r["extra_info"]["index"] for r in train] == list(range(len(train)))
 

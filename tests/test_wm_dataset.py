@@ -211,6 +211,22 @@ def test_sft_parquet_loads_in_verl_multiturn_sft_dataset(
             assert parse_response(a["response"]).prediction == b["reward_model"]["ground_truth"].strip()
 
 
+def test_sft_train_task_subset_keeps_val_and_a_seeded_part_of_train(tmp_path: Path) -> None:
+    src = tmp_path / "episodes.jsonl"
+    write_synthetic_episodes(src, 2000, steps_per_episode=20, n_tasks=20)
+    full, part = tmp_path / "full", tmp_path / "part"
+    assert build_sft_dataset.main(["--input", str(src), "--out-dir", str(full)]) == 0
+    assert build_sft_dataset.main(["--input", str(src), "--out-dir", str(part), "--train-task-fraction", "0.25"]) == 0
+
+    def tasks(path: Path) -> set[str]:
+        return {r["extra_info"]["task_id"] for r in rows(path)}
+
+    assert tasks(part / "val.parquet") == tasks(full / "val.parquet") and len(tasks(full / "val.parquet")) == 2
+    assert tasks(part / "train.parquet") < tasks(full / "train.parquet")
+    assert len(tasks(part / "train.parquet")) == round(0.25 * 18)
+    assert json.loads((part / "stats.json").read_text())["episodes_outside_train_subset"] == 100 - 2 * 5 - 4 * 5
+
+
 def test_malformed_lines_name_file_and_line_and_skip_bad_counts(episodes: Path, tmp_path: Path, capsys) -> None:
     good = episodes.read_text().splitlines()
     bad = tmp_path / "bad.jsonl"
