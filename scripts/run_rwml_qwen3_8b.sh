@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# RWML on tau2-bench with Qwen3-8B (the paper's tau2 set-up); ENV=alfworld runs the same schedule on ALFWorld.
+#   collect -> world-model parquet -> (FILTER_EASY=1) easy-sample filter -> stage 1 RWML -> HF checkpoint
+#   -> stage-2 policy RL from it -> HF checkpoint -> evaluate
+# bash scripts/run_rwml_qwen3_8b.sh [--dry-run] [--from STAGE] [--until STAGE]; settings: see the printed list.
+set -euo pipefail
+: "${MODEL_PATH:=Qwen/Qwen3-8B}"
+: "${ENV:=tau2}"
+: "${RUN_NAME:=rwml_qwen3_8b}"
+: "${N_GPUS:=8}"
+: "${TP:=1}"
+PLAN=(collect wm_data filter rwml convert_stage1 eval_stage1 policy_data policy convert_policy evaluate)
+SCHEDULE_SCRIPT="${BASH_SOURCE[0]}"
+# shellcheck source=lib/schedule.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/schedule.sh"
+schedule_main "$@"
