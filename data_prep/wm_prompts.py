@@ -55,7 +55,7 @@ _ACTION_LABEL = {
 }
 
 
-def env_of_source(env: str) -> str:
+def check_env(env: str) -> str:
     """'alfworld' or 'tau2' from an env name; anything else is an error naming it."""
     if env not in DEFAULT_HISTORY:
         raise ValueError(f"unknown environment {env!r}; expected one of {sorted(DEFAULT_HISTORY)}")
@@ -64,7 +64,7 @@ def env_of_source(env: str) -> str:
 
 def data_source(env: str, domain: str | None = None) -> str:
     """The dataset's `data_source`: "rwml_alfworld" or "rwml_tau2_<domain>" (the reward reads the env from it)."""
-    if env_of_source(env) == "tau2":
+    if check_env(env) == "tau2":
         if not domain:
             raise ValueError("a tau2 data source needs a domain")
         return f"rwml_tau2_{domain}"
@@ -103,7 +103,7 @@ def tau2_tools(domain: str) -> tuple[dict[str, Any], ...]:
 @cache
 def system_prompt(env: str, domain: str | None = None) -> str:
     """The system message text for `env` (tau2: for one domain, with its tools)."""
-    if env_of_source(env) == "alfworld":
+    if check_env(env) == "alfworld":
         return ALFWORLD_SYSTEM
     if not domain:
         raise ValueError("a tau2 world-model prompt needs a domain")
@@ -153,7 +153,7 @@ def user_prompt(
     when there are no turns) is the one the action is taken in. `earlier_steps` counts steps left out before it.
     `action_kind` is the state kind the action leads to (tau2: a tool call or a message to the customer).
     """
-    env = env_of_source(env)
+    env = check_env(env)
     parts = [f"The agent's task: {task.strip()}" if task.strip() else "The agent's task is not stated."]
     lines = []
     if earlier_steps:
@@ -182,7 +182,7 @@ def target_response(next_state: str, reasoning: str = "") -> str:
 
 def episode_step_prompt(episode: dict[str, Any], index: int, history: int | None = None) -> tuple[str, str]:
     """(system, user) texts for step `index` of an episode record (envs.episode layout), with `history` steps."""
-    env = env_of_source(episode["env"])
+    env = check_env(episode["env"])
     h = DEFAULT_HISTORY[env] if history is None else history
     if h < 0:
         raise ValueError(f"history must be >= 0, got {h}")
