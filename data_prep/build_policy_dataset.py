@@ -11,7 +11,7 @@ An ALFWorld row names its game file by absolute path. The agent loop on the trai
 build on that machine, or pass `--stored-data-root` with the data root as the trainer sees it, and the paths are
 rewritten to lie under it.
 
-    python -m data_prep.build_policy_dataset --env alfworld --data-root ../shared/alfworld \
+    python -m data_prep.build_policy_dataset --env alfworld --data-root ../shared/alfworld \\
         --train-split valid_train --val-split valid_seen --out-dir data/policy_alfworld
     python -m data_prep.build_policy_dataset --env tau2 --domain retail airline --out-dir data/policy_tau2
 """

@@ -20,7 +20,7 @@ tasks are left out of OUT, unscored.
 Writes OUT (the kept rows, same schema as the input, atomically), REPORT_DIR/report.json (counts, tau_easy, the
 realised easy fraction) and REPORT_DIR/mean_reward_hist.png.
 
-    python -m data_prep.filter_easy --input data/wm/train.parquet --out data/wm/train_filtered.parquet \
+    python -m data_prep.filter_easy --input data/wm/train.parquet --out data/wm/train_filtered.parquet \\
         --base-url http://127.0.0.1:8000/v1 --model wm-sft --k 10 --p-keep 0.1 --easy-fraction 0.3
 """
 
