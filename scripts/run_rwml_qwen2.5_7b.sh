@@ -7,7 +7,7 @@ set -euo pipefail
 : "${RUN_NAME:=rwml_qwen2.5_7b}"
 : "${N_GPUS:=8}"
 : "${TP:=1}"
-PLAN=(collect wm_data filter rwml convert_stage1 eval_stage1 policy_data policy convert_policy evaluate)
+PLAN=(collect wm_data filter_sft_data filter_sft filter_convert filter rwml convert_stage1 eval_stage1 policy_data policy convert_policy evaluate)
 SCHEDULE_SCRIPT="${BASH_SOURCE[0]}"
 # shellcheck source=lib/schedule.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/schedule.sh"

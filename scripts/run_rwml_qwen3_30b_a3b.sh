@@ -11,7 +11,7 @@ set -euo pipefail
 MOE_OVERRIDES="actor_rollout_ref.ref.fsdp_config.param_offload=true actor_rollout_ref.actor.fsdp_config.optimizer_offload=true"
 : "${RWML_OVERRIDES:=$MOE_OVERRIDES}"
 : "${POLICY_OVERRIDES:=$MOE_OVERRIDES}"
-PLAN=(collect wm_data filter rwml convert_stage1 eval_stage1 policy_data policy convert_policy evaluate)
+PLAN=(collect wm_data filter_sft_data filter_sft filter_convert filter rwml convert_stage1 eval_stage1 policy_data policy convert_policy evaluate)
 SCHEDULE_SCRIPT="${BASH_SOURCE[0]}"
 # shellcheck source=lib/schedule.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/schedule.sh"

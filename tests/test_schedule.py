@@ -78,6 +78,10 @@ def test_dry_run_prints_both_stages_in_order_with_resolved_commands(qwen3_8b_dry
     assert run.executed == [
         "collect",
         "wm_data",
+        "filter_sft_data",
+        "filter_sft",
+        "filter_convert",
+        "filter",
         "rwml",
         "convert_stage1",
         "policy_data",
@@ -85,7 +89,7 @@ def test_dry_run_prints_both_stages_in_order_with_resolved_commands(qwen3_8b_dry
         "convert_policy",
         "evaluate",
     ]
-    assert run.plan["filter"] == "off" and run.plan["eval_stage1"] == "off"
+    assert run.plan["eval_stage1"] == "off"
     data, ckpt = run.data, run.ckpt
     # settings are printed with their resolved defaults
     assert re.search(r"^  MODEL_PATH\s+Qwen/Qwen3-8B$", run.out, re.M)
@@ -96,10 +100,19 @@ def test_dry_run_prints_both_stages_in_order_with_resolved_commands(qwen3_8b_dry
     assert "--episodes-per-task 6 --max-steps 60 --temperature 1.0 --history-window 5" in collect
     assert f"--out {data}/episodes_tau2/retail.jsonl" in collect
     assert f"--out-dir {data}/wm_tau2 --history 5" in run.command("build_wm_dataset")
-    # stage 1: the tau2 config, the world-model parquet, checkpoints under CKPT_DIR; composed values printed
+    # the easy-sample filter: an SFT world model on 10% of the train tasks scores the rest; those tasks are left out
+    assert f"--out-dir {data}/filter_sft_tau2 --history 5 --train-task-fraction 0.1" in run.command("build_sft_dataset")
+    assert f"trainer.default_local_dir={ckpt}/filter_sft " in run.command("verl.trainer.sft_trainer")
+    assert f"--actor-dir {ckpt}/filter_sft/global_step_LATEST" in run.command("convert_to_hf.py --actor-dir")
+    assert "--served-model-name wm-filter" in run.command(f"serve {ckpt}/filter_sft_hf")
+    easy = run.command("data_prep.filter_easy")
+    assert "--base-url http://127.0.0.1:8000/v1 --model wm-filter --k 10 --p-keep 0.1 --easy-fraction 0.3" in easy
+    assert f"--exclude-tasks-from {data}/filter_sft_tau2/train.parquet" in easy
+    assert '"model": "Qwen/Qwen3-Embedding-8B"' in easy  # scored with the stage-1 reward
+    # stage 1: the tau2 config, the filtered world-model parquet, checkpoints under CKPT_DIR; composed values printed
     stage1 = run.command("--config-name rwml_trainer_tau2")
     for part in (
-        f"data.train_files={data}/wm_tau2/train.parquet",
+        f"data.train_files={data}/wm_tau2/train_filtered.parquet",
         f"data.val_files={data}/wm_tau2/val.parquet",
         "actor_rollout_ref.model.path=Qwen/Qwen3-8B",
         "trainer.n_gpus_per_node=8 trainer.nnodes=1",
@@ -128,7 +141,8 @@ def test_alfworld_sibling_runs_the_alfworld_settings(tmp_path: Path) -> None:
     (alfworld / "json_2.1.1" / "train").mkdir(parents=True)
     run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh", "--dry-run", "--until", "rwml", ALFWORLD_DATA=str(alfworld))
     assert run.rc == 0, run.err
-    assert run.executed == ["collect", "wm_data", "rwml"]
+    filter_stages = ["filter_sft_data", "filter_sft", "filter_convert", "filter"]
+    assert run.executed == ["collect", "wm_data", *filter_stages, "rwml"]
     assert run.plan["policy"] == "skip (after --until rwml)"
     collect = run.command("collect_trajectories")
     assert f"--env alfworld --data-root {alfworld} --split train" in collect
@@ -171,11 +185,35 @@ def test_from_forces_a_stage_and_moves_its_old_output_aside(tmp_path: Path) -> N
     assert (data / "wm_tau2" / "train.parquet").exists()  # a dry run moves nothing
 
 
+def test_filter_with_a_served_model_skips_building_one(tmp_path: Path) -> None:
+    complete(tmp_path / "data" / "wm_tau2", "train.parquet", "val.parquet")
+    sft_train = tmp_path / "filter_sft_train.parquet"
+    sft_train.write_bytes(b"x")
+    env = {"FILTER_MODEL_URL": "http://10.0.0.5:8001/v1", "FILTER_MODEL_NAME": "wm-sft-1.5b"}
+    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "--until", "filter", **env)
+    assert run.rc == 0, run.err
+    assert [run.plan[s] for s in ("filter_sft_data", "filter_sft", "filter_convert")] == ["off"] * 3
+    assert run.executed == ["collect", "filter"]
+    easy = run.command("data_prep.filter_easy")
+    assert "--base-url http://10.0.0.5:8001/v1 --model wm-sft-1.5b" in easy and "--exclude-tasks-from" not in easy
+    run = schedule(
+        tmp_path,
+        "run_rwml_qwen3_8b.sh",
+        "--dry-run",
+        "--until",
+        "filter",
+        FILTER_EXCLUDE_TASKS_FROM=str(sft_train),
+        **env,
+    )
+    assert f"--exclude-tasks-from {sft_train}" in run.command("data_prep.filter_easy")
+
+
 def test_missing_inputs_stop_with_a_message_naming_them(tmp_path: Path) -> None:
     run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "--from", "rwml")
     assert run.rc == 2
-    assert f"stage rwml needs {run.data}/wm_tau2/train.parquet, which is missing" in run.err
-    assert "stage wm_data makes it" in run.err and "nothing was run" in run.err
+    assert f"stage rwml needs {run.data}/wm_tau2/train_filtered.parquet, which is missing" in run.err
+    assert "stage filter makes it" in run.err and "nothing was run" in run.err
+    assert f"stage rwml needs {run.data}/wm_tau2/val.parquet, which is missing (stage wm_data makes it" in run.err
     assert run.executed == []
     run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "--from", "convert_policy")
     assert run.rc == 2
@@ -201,9 +239,12 @@ def test_hydra_overrides_pass_through_and_bad_ones_stop_the_schedule(tmp_path: P
         "--until",
         "rwml",
         RWML_OVERRIDES="actor_rollout_ref.actor.optim.lr=2e-6 trainer.total_epochs=3",
+        FILTER_EASY="0",
     )
     assert run.rc == 0, run.err
-    assert run.command("main_rwml").endswith("actor_rollout_ref.actor.optim.lr=2e-6 trainer.total_epochs=3")
+    stage1 = run.command("main_rwml")
+    assert stage1.endswith("actor_rollout_ref.actor.optim.lr=2e-6 trainer.total_epochs=3")
+    assert f"data.train_files={run.data}/wm_tau2/train.parquet " in stage1  # FILTER_EASY=0: the unfiltered parquet
     assert "    actor_rollout_ref.actor.optim.lr = 2e-06" in run.out and "    trainer.total_epochs = 3" in run.out
     run = schedule(
         tmp_path,
@@ -214,6 +255,7 @@ def test_hydra_overrides_pass_through_and_bad_ones_stop_the_schedule(tmp_path: P
         "--until",
         "rwml",
         RWML_OVERRIDES="reward_model.reward_manager=naive",
+        FILTER_EASY="0",
     )
     assert run.rc == 2 and "the rwml_trainer_tau2 config does not compose or validate" in run.err
     assert "reward_model.reward_manager=naive -> use reward.reward_manager.name" in run.err
@@ -252,7 +294,9 @@ def test_baselines_and_moe_sibling(tmp_path: Path) -> None:
     assert "actor_rollout_ref.model.path=Qwen/Qwen3-8B " in rl.command("--config-name policy_trainer")
 
     complete(tmp_path / "moe" / "data" / "wm_tau2", "train.parquet", "val.parquet")
-    moe = schedule(tmp_path / "moe", "run_rwml_qwen3_30b_a3b.sh", "--dry-run", "--from", "rwml", "--until", "rwml")
+    moe = schedule(
+        tmp_path / "moe", "run_rwml_qwen3_30b_a3b.sh", "--dry-run", "--from", "rwml", "--until", "rwml", FILTER_EASY="0"
+    )
     assert moe.rc == 0, moe.err
     stage1 = moe.command("main_rwml")
     assert "actor_rollout_ref.model.path=Qwen/Qwen3-30B-A3B" in stage1

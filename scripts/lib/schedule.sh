@@ -67,9 +67,13 @@ schedule_defaults() {
 	fi
 	: "${COLLECT_WORKERS:=16}"
 	# easy-sample filter (RWML step 3): a small SFT world model served on an OpenAI-compatible endpoint
-	: "${FILTER_EASY:=0}"
+	# (the paper: SFT on 10% of the train tasks, filter the other 90%); built here unless FILTER_MODEL_URL is given
+	: "${FILTER_EASY:=1}"
+	: "${FILTER_BASE_MODEL:=$MODEL_PATH}"
+	: "${FILTER_SFT_FRACTION:=0.1}"
 	: "${FILTER_MODEL_URL:=}"
 	: "${FILTER_MODEL_NAME:=}"
+	: "${FILTER_EXCLUDE_TASKS_FROM:=}"
 	: "${FILTER_K:=10}" "${FILTER_P_KEEP:=0.1}" "${FILTER_EASY_FRACTION:=0.3}"
 	# reward embedder (the paper: Qwen3-Embedding-8B with the instruction query, served e.g. by vLLM --task embed)
 	: "${EMBED_MODEL:=Qwen/Qwen3-Embedding-8B}"
@@ -88,6 +92,9 @@ schedule_defaults() {
 	WM_DIR="$DATA_DIR/wm_$ENV"
 	SFT_DIR="$DATA_DIR/sft_$ENV"
 	FILTERED="$WM_DIR/train_filtered.parquet"
+	FILTER_SFT_DATA="$DATA_DIR/filter_sft_$ENV"
+	FILTER_CKPT="$CKPT_DIR/filter_sft"
+	FILTER_HF="$CKPT_DIR/filter_sft_hf"
 	POLICY_DATA="$DATA_DIR/policy_$ENV"
 	if [[ "$POLICY_FROM" == sft ]]; then STAGE1=wm_sft; else STAGE1=rwml; fi
 	STAGE1_CKPT="$CKPT_DIR/$STAGE1"
@@ -106,7 +113,8 @@ print_settings() {
 	local v
 	for v in MODEL_PATH ENV DATA_DIR CKPT_DIR N_GPUS NNODES TP PYTHON VLLM VLLM_PORT VLLM_SERVE_ARGS POLICY_BASE_URL \
 		POLICY_MODEL_NAME ALFWORLD_DATA ALFWORLD_TRAIN_SPLIT ALFWORLD_EVAL_SPLITS TAU2_DOMAINS USER_MODEL USER_BASE_URL \
-		EPISODES_PER_TASK COLLECT_MAX_STEPS HISTORY COLLECT_WORKERS FILTER_EASY FILTER_MODEL_URL FILTER_MODEL_NAME \
+		EPISODES_PER_TASK COLLECT_MAX_STEPS HISTORY COLLECT_WORKERS FILTER_EASY FILTER_BASE_MODEL FILTER_SFT_FRACTION \
+		FILTER_MODEL_URL FILTER_MODEL_NAME FILTER_EXCLUDE_TASKS_FROM \
 		EMBED_MODEL EMBED_BASE_URL EMBED_INSTRUCTION POLICY_FROM EVAL_STAGE1 EVAL_RUNS EVAL_MAX_STEPS RWML_OVERRIDES \
 		SFT_OVERRIDES POLICY_OVERRIDES; do
 		printf '  %-22s %s\n' "$v" "${!v}"
@@ -268,18 +276,56 @@ run_sft_data() {
 	run_cmd "$PYTHON" -m data_prep.build_sft_dataset --input "${inputs[@]}" --out-dir "$SFT_DIR" --history "$HISTORY"
 }
 
-stage_out_filter() { echo "$FILTERED"; }
-stage_in_filter() { echo "$WM_DIR/train.parquet"; }
+# The easy-sample filter's world model: SFT of FILTER_BASE_MODEL on a seeded FILTER_SFT_FRACTION of the train tasks
+# (stages filter_sft_data, filter_sft, filter_convert), served here; those tasks are left out of the RL data.
+stage_out_filter_sft_data() { echo "$FILTER_SFT_DATA"; }
+stage_in_filter_sft_data() { episode_files; }
+run_filter_sft_data() {
+	local inputs
+	mapfile -t inputs < <(episode_files)
+	run_cmd "$PYTHON" -m data_prep.build_sft_dataset --input "${inputs[@]}" --out-dir "$FILTER_SFT_DATA" \
+		--history "$HISTORY" --train-task-fraction "$FILTER_SFT_FRACTION"
+}
+
+stage_out_filter_sft() { echo "$FILTER_CKPT"; }
+stage_in_filter_sft() { echo "$FILTER_SFT_DATA/train.parquet" "$FILTER_SFT_DATA/val.parquet"; }
+stage_gpu_filter_sft() { echo 1; }
+run_filter_sft() { sft_train "$FILTER_SFT_DATA" "$FILTER_CKPT" "$FILTER_BASE_MODEL" filter_sft; }
+
+stage_out_filter_convert() { echo "$FILTER_HF"; }
+stage_in_filter_convert() { echo "$FILTER_CKPT"; }
+run_filter_convert() { sft_convert "$FILTER_CKPT" "$FILTER_HF"; }
+
+stage_out_filter() { echo "$FILTERED" "${FILTERED%.parquet}.cache.jsonl"; } # the cache would outlive a new model
+stage_in_filter() {
+	echo "$WM_DIR/train.parquet"
+	if [[ -z "$FILTER_MODEL_URL" ]]; then echo "$FILTER_HF" "$FILTER_SFT_DATA/train.parquet"; fi
+	for p in $FILTER_EXCLUDE_TASKS_FROM; do echo "$p"; done
+}
+stage_gpu_filter() { [[ -z "$FILTER_MODEL_URL" ]] && echo 1 || echo 0; }
 stage_env_filter() {
-	[[ -z "$FILTER_MODEL_URL" ]] && echo "FILTER_MODEL_URL (endpoint of the small SFT world model)"
-	[[ -z "$FILTER_MODEL_NAME" ]] && echo "FILTER_MODEL_NAME (its served model name)"
+	[[ -n "$FILTER_MODEL_URL" && -z "$FILTER_MODEL_NAME" ]] && echo "FILTER_MODEL_NAME (the model name served at $FILTER_MODEL_URL)"
 	embed_env
 }
 run_filter() {
+	local url name exclude
+	read -r -a exclude <<<"$FILTER_EXCLUDE_TASKS_FROM"
+	if [[ -n "$FILTER_MODEL_URL" ]]; then
+		url="$FILTER_MODEL_URL"
+		name="$FILTER_MODEL_NAME"
+	else
+		start_server "$FILTER_HF" wm-filter
+		url="$SERVER_URL"
+		name=wm-filter
+		exclude+=("$FILTER_SFT_DATA/train.parquet")
+	fi
+	((${#exclude[@]})) && exclude=(--exclude-tasks-from "${exclude[@]}")
 	run_cmd "$PYTHON" -m data_prep.filter_easy --input "$WM_DIR/train.parquet" --out "$FILTERED" \
-		--base-url "$(need FILTER_MODEL_URL)" --model "$(need FILTER_MODEL_NAME)" --k "$FILTER_K" \
-		--p-keep "$FILTER_P_KEEP" --easy-fraction "$FILTER_EASY_FRACTION" --report-dir "$DATA_DIR/filter_report_$ENV" \
+		--base-url "$url" --model "$name" --k "$FILTER_K" --p-keep "$FILTER_P_KEEP" \
+		--easy-fraction "$FILTER_EASY_FRACTION" --report-dir "$DATA_DIR/filter_report_$ENV" "${exclude[@]}" \
+		--cache "${FILTERED%.parquet}.cache.jsonl" \
 		--reward-kwargs "$(embed_kwargs_json)"
+	stop_server
 }
 
 rwml_train_file() { if [[ "$FILTER_EASY" == 1 ]]; then echo "$FILTERED"; else echo "$WM_DIR/train.parquet"; fi; }
@@ -326,33 +372,39 @@ run_rwml() {
 	run_cmd "$PYTHON" -m recipe.rwml.main_rwml --config-name "$RWML_CONFIG" "${OVERRIDES[@]}"
 }
 
+# verl's SFT trainer (torchrun) on an SFT parquet: the WM-SFT baseline and the filter's world model.
+sft_train() { # sft_train DATA_DIR CKPT_DIR BASE_MODEL NAME
+	split_words SFT_OVERRIDES
+	local launch=(--nnodes "$NNODES" --nproc_per_node "$N_GPUS") max_len=2048
+	[[ "$NNODES" == 1 ]] && launch=(--standalone "${launch[@]}")
+	[[ "$ENV" == tau2 ]] && max_len=18432 # the stage-1 prompt + response budgets
+	run_cmd "$PYTHON" -m torch.distributed.run "${launch[@]}" -m verl.trainer.sft_trainer \
+		"data.train_files=$1/train.parquet" "data.val_files=$1/val.parquet" "data.max_length=$max_len" \
+		"data.max_token_len_per_gpu=$max_len" "model.path=$3" "trainer.default_local_dir=$2" \
+		"trainer.project_name=rwml" "trainer.experiment_name=$RUN_NAME-$ENV-$4" "trainer.logger=[console]" \
+		"trainer.total_epochs=2" "${WORDS[@]}"
+}
+
+# verl's SFT trainer saves global_step_N/ itself (no actor/ below it) and records N in its tracker file.
+sft_convert() { # sft_convert CKPT_DIR HF_DIR
+	local step=LATEST tracker="$1/latest_checkpointed_iteration.txt"
+	if [[ $DRY_RUN == 0 ]]; then
+		[[ -s "$tracker" ]] || die "$tracker is missing (did the SFT run finish?)"
+		step="$(<"$tracker")"
+	fi
+	run_cmd "$PYTHON" scripts/convert_to_hf.py --actor-dir "$1/global_step_$step" --target-dir "$2"
+}
+
 stage_out_sft() { echo "$STAGE1_CKPT"; }
 stage_in_sft() { echo "$SFT_DIR/train.parquet" "$SFT_DIR/val.parquet"; }
 stage_gpu_sft() { echo 1; }
-run_sft() {
-	split_words SFT_OVERRIDES
-	local launch=(--nnodes "$NNODES" --nproc_per_node "$N_GPUS")
-	[[ "$NNODES" == 1 ]] && launch=(--standalone "${launch[@]}")
-	local max_len=2048
-	[[ "$ENV" == tau2 ]] && max_len=18432
-	run_cmd "$PYTHON" -m torch.distributed.run "${launch[@]}" -m verl.trainer.sft_trainer \
-		"data.train_files=$SFT_DIR/train.parquet" "data.val_files=$SFT_DIR/val.parquet" "data.max_length=$max_len" "data.max_token_len_per_gpu=$max_len" \
-		"model.path=$MODEL_PATH" "trainer.default_local_dir=$STAGE1_CKPT" "trainer.project_name=rwml" \
-		"trainer.experiment_name=$RUN_NAME-$ENV-wm_sft" "trainer.logger=[console]" "trainer.total_epochs=2" \
-		"${WORDS[@]}"
-}
+run_sft() { sft_train "$SFT_DIR" "$STAGE1_CKPT" "$MODEL_PATH" wm_sft; }
 
 stage_out_convert_stage1() { echo "$STAGE1_HF"; }
 stage_in_convert_stage1() { echo "$STAGE1_CKPT"; }
 run_convert_stage1() {
 	if [[ "$STAGE1" == wm_sft ]]; then
-		# verl's SFT trainer saves global_step_N/ itself (no actor/ below it) and records N in the tracker file
-		local step=LATEST tracker="$STAGE1_CKPT/latest_checkpointed_iteration.txt"
-		if [[ $DRY_RUN == 0 ]]; then
-			[[ -s "$tracker" ]] || die "stage convert_stage1: $tracker is missing (did the SFT run finish?)"
-			step="$(<"$tracker")"
-		fi
-		run_cmd "$PYTHON" scripts/convert_to_hf.py --actor-dir "$STAGE1_CKPT/global_step_$step" --target-dir "$STAGE1_HF"
+		sft_convert "$STAGE1_CKPT" "$STAGE1_HF"
 	else
 		run_cmd "$PYTHON" scripts/convert_to_hf.py --ckpt-dir "$STAGE1_CKPT" --target-dir "$STAGE1_HF"
 	fi
@@ -501,6 +553,7 @@ call_opt() { # call_opt FN DEFAULT -> FN's output, or DEFAULT when the stage doe
 stage_enabled() { # a stage of PLAN that its settings switch off
 	case "$1" in
 	filter) [[ "$FILTER_EASY" == 1 ]] ;;
+	filter_sft_data | filter_sft | filter_convert) [[ "$FILTER_EASY" == 1 && -z "$FILTER_MODEL_URL" ]] ;;
 	eval_stage1) [[ "$EVAL_STAGE1" == 1 ]] ;;
 	*) true ;;
 	esac
@@ -597,10 +650,12 @@ schedule_main() {
 		for p in $("stage_in_$s"); do
 			[[ -e "$p" ]] && continue
 			is_promised "$p" && continue
-			local producer="" q
-			for q in "${PLAN[@]}"; do
-				for o in $("stage_out_$q"); do [[ "$p" == "$o" || "$p" == "$o"/* ]] && producer="$q"; done
-				[[ -n "$producer" ]] && break
+			local producer="" q o
+			for q in "${PLAN[@]}"; do # the stage that writes exactly this path, else one whose folder holds it
+				for o in $("stage_out_$q"); do
+					[[ "$p" == "$o" ]] && producer="$q" && break 2
+					[[ -z "$producer" && "$p" == "$o"/* ]] && producer="$q"
+				done
 			done
 			problems+=("stage $s needs $p, which is missing${producer:+ (stage $producer makes it: rerun without --from/--until, or --from $producer)}")
 		done
