@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from recipe.rwml.compose import RecipeConfigError, check_config, compose_stage, validate_with_verl
+from recipe.rwml.compose import CONFIG_DIR, RecipeConfigError, check_config, compose_stage, validate_with_verl
 from recipe.rwml.compose import main as compose_cli
 from tests.conftest import REPO_ROOT
 
@@ -34,7 +34,8 @@ def test_every_stage_composes_and_passes_verls_validation(stage: str) -> None:
     from verl.utils.config import omega_conf_to_dataclass
     from verl.workers.config import FSDPActorConfig, RolloutConfig
 
-    cfg = compose_stage(stage, [MODEL, "trainer.n_gpus_per_node=8"])
+    loop = f"actor_rollout_ref.rollout.agent.agent_loop_config_path={CONFIG_DIR / 'agent_loop.yaml'}"
+    cfg = compose_stage(stage, [MODEL, "trainer.n_gpus_per_node=8", *([loop] if stage == "policy" else [])])
     validate_with_verl(cfg)
     check_config(cfg)
     assert isinstance(omega_conf_to_dataclass(cfg.actor_rollout_ref.actor), FSDPActorConfig)
@@ -146,6 +147,16 @@ def test_reward_settings_verl_would_only_reject_inside_a_worker_fail_now() -> No
     check_config(
         compose_stage("rwml", [MODEL, "reward.reward_manager.source=register", "reward.reward_manager.name=naive"])
     )
+
+
+def test_agent_loop_yaml_that_workers_would_not_find_fails_now(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # policy_trainer names the yaml relative to the repository root
+    with pytest.raises(
+        RecipeConfigError, match="agent_loop_config_path=recipe/rwml/config/agent_loop.yaml is not a file"
+    ):
+        check_config(compose_stage("policy", [MODEL]))
+    absolute = f"actor_rollout_ref.rollout.agent.agent_loop_config_path={CONFIG_DIR / 'agent_loop.yaml'}"
+    check_config(compose_stage("policy", [MODEL, absolute]))
 
 
 def test_compose_cli_prints_values_and_rejects_bad_overrides(capsys: pytest.CaptureFixture[str]) -> None:

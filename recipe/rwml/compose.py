@@ -131,9 +131,21 @@ def reward_errors(cfg: DictConfig) -> list[str]:
     return errors
 
 
+def agent_loop_errors(cfg: DictConfig) -> list[str]:
+    """An agent-loop yaml verl would look for only inside its agent-loop workers, after the model is loaded."""
+    path = OmegaConf.select(cfg, "actor_rollout_ref.rollout.agent.agent_loop_config_path", default=None)
+    if path and not Path(path).is_file():
+        return [
+            f"actor_rollout_ref.rollout.agent.agent_loop_config_path={path} is not a file (relative paths are read "
+            f"from the working directory, now {Path.cwd()}); pass an absolute path, "
+            f"e.g. {CONFIG_DIR / 'agent_loop.yaml'}"
+        ]
+    return []
+
+
 def check_config(cfg: DictConfig) -> None:
     """Raise RecipeConfigError listing every key verl would ignore or reject late; quiet when all is well."""
-    errors = legacy_key_errors(cfg) + reward_errors(cfg)
+    errors = legacy_key_errors(cfg) + reward_errors(cfg) + agent_loop_errors(cfg)
     if errors:
         raise RecipeConfigError(
             "config keys that verl 0.9.1's main_ppo would ignore or reject only after start-up:\n  "

@@ -44,6 +44,7 @@ schedule_defaults() {
 	: "${N_GPUS:=8}"
 	: "${NNODES:=1}"
 	: "${TP:=1}"
+	: "${TORCHRUN_ARGS:=}" # SFT stages on several nodes: e.g. --rdzv-backend c10d --rdzv-endpoint HOST:29400
 	if [[ -x "$SCHEDULE_REPO/.venv/bin/python" ]]; then : "${PYTHON:=$SCHEDULE_REPO/.venv/bin/python}"; else : "${PYTHON:=python3}"; fi
 	if [[ -x "$(dirname "$PYTHON")/vllm" ]]; then : "${VLLM:=$(dirname "$PYTHON")/vllm}"; else : "${VLLM:=vllm}"; fi
 	: "${VLLM_PORT:=8000}"
@@ -111,7 +112,7 @@ print_settings() {
 	echo "RWML schedule $SCHEDULE_SCRIPT (run $RUN_NAME, ENV=$ENV)$([[ $DRY_RUN == 1 ]] && echo ', dry run')"
 	echo "settings (environment variables):"
 	local v
-	for v in MODEL_PATH ENV DATA_DIR CKPT_DIR N_GPUS NNODES TP PYTHON VLLM VLLM_PORT VLLM_SERVE_ARGS POLICY_BASE_URL \
+	for v in MODEL_PATH ENV DATA_DIR CKPT_DIR N_GPUS NNODES TP TORCHRUN_ARGS PYTHON VLLM VLLM_PORT VLLM_SERVE_ARGS POLICY_BASE_URL \
 		POLICY_MODEL_NAME ALFWORLD_DATA ALFWORLD_TRAIN_SPLIT ALFWORLD_EVAL_SPLITS TAU2_DOMAINS USER_MODEL USER_BASE_URL \
 		EPISODES_PER_TASK COLLECT_MAX_STEPS HISTORY COLLECT_WORKERS FILTER_EASY FILTER_BASE_MODEL FILTER_SFT_FRACTION \
 		FILTER_MODEL_URL FILTER_MODEL_NAME FILTER_EXCLUDE_TASKS_FROM \
@@ -375,8 +376,9 @@ run_rwml() {
 # verl's SFT trainer (torchrun) on an SFT parquet: the WM-SFT baseline and the filter's world model.
 sft_train() { # sft_train DATA_DIR CKPT_DIR BASE_MODEL NAME
 	split_words SFT_OVERRIDES
-	local launch=(--nnodes "$NNODES" --nproc_per_node "$N_GPUS") max_len=2048
-	[[ "$NNODES" == 1 ]] && launch=(--standalone "${launch[@]}")
+	local launch=(--nnodes "$NNODES" --nproc_per_node "$N_GPUS") max_len=2048 extra
+	read -r -a extra <<<"$TORCHRUN_ARGS"
+	if [[ "$NNODES" == 1 && -z "$TORCHRUN_ARGS" ]]; then launch=(--standalone "${launch[@]}"); else launch+=("${extra[@]}"); fi
 	[[ "$ENV" == tau2 ]] && max_len=18432 # the stage-1 prompt + response budgets
 	run_cmd "$PYTHON" -m torch.distributed.run "${launch[@]}" -m verl.trainer.sft_trainer \
 		"data.train_files=$1/train.parquet" "data.val_files=$1/val.parquet" "data.max_length=$max_len" \
