@@ -118,7 +118,7 @@ print_settings() {
 		FILTER_MODEL_URL FILTER_MODEL_NAME FILTER_EXCLUDE_TASKS_FROM \
 		EMBED_MODEL EMBED_BASE_URL EMBED_INSTRUCTION POLICY_FROM EVAL_STAGE1 EVAL_RUNS EVAL_MAX_STEPS RWML_OVERRIDES \
 		SFT_OVERRIDES POLICY_OVERRIDES; do
-		printf '  %-22s %s\n' "$v" "${!v}"
+		printf '  %-26s %s\n' "$v" "${!v}"
 	done
 }
 
@@ -170,6 +170,8 @@ start_server() { # start_server MODEL NAME [extra vllm args...]
 	SERVER_URL="http://127.0.0.1:$VLLM_PORT/v1"
 	show_cmd "$VLLM" serve "$model" --served-model-name "$name" --port "$VLLM_PORT" "${args[@]}" "$@" "&"
 	[[ $DRY_RUN == 1 ]] && return 0
+	curl -sf "$SERVER_URL/models" >/dev/null 2>&1 &&
+		die "something already answers on $SERVER_URL (an earlier server?): stop it or set VLLM_PORT"
 	mkdir -p "$CKPT_DIR/logs"
 	setsid "$VLLM" serve "$model" --served-model-name "$name" --port "$VLLM_PORT" "${args[@]}" "$@" >"$log" 2>&1 &
 	SERVER_PID=$!
@@ -297,7 +299,10 @@ stage_out_filter_convert() { echo "$FILTER_HF"; }
 stage_in_filter_convert() { echo "$FILTER_CKPT"; }
 run_filter_convert() { sft_convert "$FILTER_CKPT" "$FILTER_HF"; }
 
-stage_out_filter() { echo "$FILTERED" "${FILTERED%.parquet}.cache.jsonl"; } # the cache would outlive a new model
+stage_out_filter() { # the score cache goes with it: it would outlive a retrained filter model
+	echo "$FILTERED"
+	echo "${FILTERED%.parquet}.cache.jsonl"
+}
 stage_in_filter() {
 	echo "$WM_DIR/train.parquet"
 	if [[ -z "$FILTER_MODEL_URL" ]]; then echo "$FILTER_HF" "$FILTER_SFT_DATA/train.parquet"; fi
@@ -678,6 +683,8 @@ schedule_main() {
 			have="$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)"
 			((have >= N_GPUS)) || env_problems+=("GPUs: N_GPUS=$N_GPUS but nvidia-smi lists $have")
 		fi
+		command -v "$VLLM" >/dev/null || env_problems+=("vLLM: '$VLLM' not found (make install-gpu, or set VLLM)")
+		command -v curl >/dev/null || env_problems+=("curl (to wait for the vLLM servers)")
 	fi
 	if ((${#env_problems[@]})); then
 		if [[ $DRY_RUN == 1 ]]; then
@@ -685,7 +692,7 @@ schedule_main() {
 			printf '  %s\n' "${env_problems[@]}"
 		else
 			printf '  %s\n' "${env_problems[@]}" >&2
-			die "settings missing for this schedule; nothing was run"
+			die "this machine or these settings cannot run the schedule (see above); nothing was run"
 		fi
 	fi
 	((${#run_stages[@]})) || {
