@@ -326,3 +326,68 @@ def test_cpu_stage_really_runs_marks_done_and_is_skipped_on_rerun(tmp_path: Path
     run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh", "--until", "wm_data", **env)
     assert run.rc == 0, run.err
     assert run.executed == [] and "nothing to run" in run.out
+
+
+FAKE_VLLM = """#!/usr/bin/env bash
+# `vllm serve MODEL --served-model-name NAME --port PORT ...` stand-in: the tests' OpenAI stub on that port
+set -euo pipefail
+port=""; name=""
+while (($#)); do case "$1" in --port) port="$2"; shift ;; --served-model-name) name="$2"; shift ;; esac; shift; done
+exec {python} {server} "$port" "$name"
+"""
+
+FAKE_SERVER = """import os, sys
+from http.server import ThreadingHTTPServer
+import threading
+sys.path.insert(0, {repo!r})
+from tests.openai_stub import _Handler
+
+server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), _Handler)
+server.daemon_threads = True
+server.model, server.honour_n, server.requests, server.lock = sys.argv[2], False, [], threading.Lock()
+server.responder = lambda req: "<think>I should look around first.</think><action>look</action>"
+open({pid_file!r}, "w").write(str(os.getpid()))
+server.serve_forever()
+"""
+
+
+def test_real_collect_stage_serves_the_model_collects_and_stops_the_server(tmp_path: Path) -> None:
+    """The GPU-free parts of a real stage: vLLM (a stand-in on the port) started in the background and awaited,
+    real ALFWorld episodes collected through it, the server's process group stopped, the stage marked done."""
+    import sys
+
+    from tests.openai_stub import free_port_url
+
+    bin_dir, pid_file = tmp_path / "bin", tmp_path / "server.pid"
+    bin_dir.mkdir()
+    (tmp_path / "server.py").write_text(FAKE_SERVER.format(repo=str(REPO_ROOT), pid_file=str(pid_file)))
+    fakes = {
+        "vllm": FAKE_VLLM.format(python=sys.executable, server=tmp_path / "server.py"),
+        "nvidia-smi": "#!/usr/bin/env bash\necho 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)'\n",
+    }
+    for name, text in fakes.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    port = free_port_url().rsplit(":", 1)[1].split("/")[0]
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "VLLM": str(bin_dir / "vllm"),
+        "VLLM_PORT": port,
+        "N_GPUS": "1",
+        "ALFWORLD_DATA": str(REPO_ROOT / "envs" / "alfworld_games"),
+        "EPISODES_PER_TASK": "1",
+        "COLLECT_MAX_STEPS": "2",
+        "COLLECT_WORKERS": "0",
+    }
+    run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh", "--until", "collect", **env)
+    assert run.rc == 0, run.out[-3000:] + run.err[-3000:]
+    assert run.executed == ["collect"]
+    episodes = [line for line in (run.data / "episodes_alfworld" / "train.jsonl").read_text().splitlines() if line]
+    train_games = list((REPO_ROOT / "envs" / "alfworld_games" / "json_2.1.1" / "train").iterdir())
+    assert len(episodes) == len([g for g in train_games if g.is_dir()])
+    assert all('"action": "look"' in e for e in episodes)  # every step came from the served stand-in
+    assert Path(f"{run.data}/episodes_alfworld.done").exists()
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert list((run.ckpt / "logs").glob("vllm-policy-*.log"))
