@@ -79,6 +79,25 @@ def normalize_action(action: str) -> str:
     return re.sub(r"\s+", " ", (action or "").strip().lower())
 
 
+def _tolerant_expert(expert_type: str) -> Any:
+    """alfworld's expert wrapper, except that an expert which loses track of the game reports no plan.
+
+    The handcoded expert is a script that replays its own search; after actions it did not suggest (another
+    policy's, or the game's walkthrough) it can raise (an IndexError from `random.choice([])`) inside
+    `env.step`, after the step was applied. The step's result stands; the expert has no next action.
+    """
+    from alfworld.agents.environment.alfred_tw_env import AlfredExpert
+
+    class TolerantAlfredExpert(AlfredExpert):
+        def _gather_infos(self) -> None:
+            try:
+                super()._gather_infos()
+            except Exception:  # noqa: BLE001 - any failure of the expert's script means "no plan", not a failed step
+                self.state["extra.expert_plan"] = []
+
+    return TolerantAlfredExpert(expert_type=expert_type)
+
+
 @functools.lru_cache(maxsize=4096)
 def _walkthrough(game_file: str) -> tuple[str, ...]:
     with open(game_file, encoding="utf-8") as f:
@@ -106,12 +125,7 @@ class AlfWorldEnv(TextEnv):
 
     def _start(self, game_file: str) -> None:
         import textworld
-        from alfworld.agents.environment.alfred_tw_env import (
-            AlfredDemangler,
-            AlfredExpert,
-            AlfredExpertType,
-            AlfredInfos,
-        )
+        from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredExpertType, AlfredInfos
 
         if self._env is None:
             infos = textworld.EnvInfos(
@@ -121,7 +135,7 @@ class AlfWorldEnv(TextEnv):
             self._env = textworld.start(
                 game_file,
                 request_infos=infos,
-                wrappers=[AlfredDemangler(shuffle=False), AlfredInfos, AlfredExpert(expert_type)],
+                wrappers=[AlfredDemangler(shuffle=False), AlfredInfos, _tolerant_expert(expert_type)],
             )
         else:
             self._env.load(game_file)
