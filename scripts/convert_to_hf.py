@@ -59,7 +59,10 @@ def read_tracker(ckpt_dir: Path) -> int | None:
 
 
 def find_actor_dir(ckpt_dir: str | Path, step: int | None = None) -> Path:
-    """The `global_step_N/actor` folder to convert: `step` if given, else the tracker's step, else the highest N."""
+    """The checkpoint folder to convert: `global_step_N/actor` (PPO trainer) or `global_step_N` (SFT trainer).
+
+    N is `step` if given, else the tracker's step, else the highest N.
+    """
     ckpt_dir = Path(ckpt_dir)
     if not ckpt_dir.is_dir():
         raise ConversionError(f"checkpoint folder {ckpt_dir} does not exist")
@@ -83,7 +86,10 @@ def find_actor_dir(ckpt_dir: str | Path, step: int | None = None) -> Path:
         raise ConversionError(
             f"step {step} (from {source}) has no folder {ckpt_dir / f'global_step_{step}'}; steps found: {found}"
         )
+    # The PPO trainer saves the actor under global_step_N/actor/; verl's SFT trainer saves into global_step_N/.
     actor_dir = steps[step] / "actor"
+    if not actor_dir.is_dir() and (steps[step] / "fsdp_config.json").is_file():
+        actor_dir = steps[step]
     print(f"[convert_to_hf] step {step} (from {source}): {actor_dir}", flush=True)
     return actor_dir
 

@@ -111,6 +111,14 @@ def test_tracker_wins_over_a_higher_unfinished_step(many_steps):
     assert find_actor_dir(many_steps, step=1) == many_steps / "global_step_1" / "actor"
 
 
+def test_sft_trainer_layout_without_actor_subfolder(two_step_run, tmp_path):
+    """verl's SFT trainer saves the shards into global_step_N/ itself; --ckpt-dir finds them there."""
+    ckpt_dir = tmp_path / "sft"
+    shutil.copytree(two_step_run[0] / "global_step_1" / "actor", ckpt_dir / "global_step_3")
+    (ckpt_dir / "latest_checkpointed_iteration.txt").write_text("3")
+    assert find_actor_dir(ckpt_dir) == ckpt_dir / "global_step_3"
+
+
 def test_tracker_naming_a_missing_step_is_an_error(many_steps):
     (many_steps / "latest_checkpointed_iteration.txt").write_text("7\n")
     with pytest.raises(ConversionError, match=r"step 7 \(from latest_checkpointed_iteration.txt\).*found: 1, 2, 10"):

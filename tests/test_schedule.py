@@ -103,7 +103,7 @@ def test_dry_run_prints_both_stages_in_order_with_resolved_commands(qwen3_8b_dry
     # the easy-sample filter: an SFT world model on 10% of the train tasks scores the rest; those tasks are left out
     assert f"--out-dir {data}/filter_sft_tau2 --history 5 --train-task-fraction 0.1" in run.command("build_sft_dataset")
     assert f"trainer.default_local_dir={ckpt}/filter_sft " in run.command("verl.trainer.sft_trainer")
-    assert f"--actor-dir {ckpt}/filter_sft/global_step_LATEST" in run.command("convert_to_hf.py --actor-dir")
+    assert f"--target-dir {ckpt}/filter_sft_hf" in run.command(f"convert_to_hf.py --ckpt-dir {ckpt}/filter_sft ")
     assert "--served-model-name wm-filter" in run.command(f"serve {ckpt}/filter_sft_hf")
     easy = run.command("data_prep.filter_easy")
     assert "--base-url http://127.0.0.1:8000/v1 --model wm-filter --k 10 --p-keep 0.1 --easy-fraction 0.3" in easy
@@ -285,7 +285,7 @@ def test_baselines_and_moe_sibling(tmp_path: Path) -> None:
     ]
     train = sft.command("verl.trainer.sft_trainer")
     assert f"data.train_files={sft.data}/sft_tau2/train.parquet" in train and "model.path=Qwen/Qwen3-8B" in train
-    assert f"--actor-dir {sft.ckpt}/wm_sft/global_step_LATEST" in sft.command("convert_to_hf.py --actor-dir")
+    assert f"--target-dir {sft.ckpt}/wm_sft_hf" in sft.command(f"convert_to_hf.py --ckpt-dir {sft.ckpt}/wm_sft ")
     assert f"actor_rollout_ref.model.path={sft.ckpt}/wm_sft_hf" in sft.command("--config-name policy_trainer")
 
     rl = schedule(tmp_path / "rl", "run_policy_rl_baseline.sh", "--dry-run")

@@ -297,7 +297,7 @@ run_filter_sft() { sft_train "$FILTER_SFT_DATA" "$FILTER_CKPT" "$FILTER_BASE_MOD
 
 stage_out_filter_convert() { echo "$FILTER_HF"; }
 stage_in_filter_convert() { echo "$FILTER_CKPT"; }
-run_filter_convert() { sft_convert "$FILTER_CKPT" "$FILTER_HF"; }
+run_filter_convert() { run_cmd "$PYTHON" scripts/convert_to_hf.py --ckpt-dir "$FILTER_CKPT" --target-dir "$FILTER_HF"; }
 
 stage_out_filter() { # the score cache goes with it: it would outlive a retrained filter model
 	echo "$FILTERED"
@@ -392,16 +392,6 @@ sft_train() { # sft_train DATA_DIR CKPT_DIR BASE_MODEL NAME
 		"trainer.total_epochs=2" "${WORDS[@]}"
 }
 
-# verl's SFT trainer saves global_step_N/ itself (no actor/ below it) and records N in its tracker file.
-sft_convert() { # sft_convert CKPT_DIR HF_DIR
-	local step=LATEST tracker="$1/latest_checkpointed_iteration.txt"
-	if [[ $DRY_RUN == 0 ]]; then
-		[[ -s "$tracker" ]] || die "$tracker is missing (did the SFT run finish?)"
-		step="$(<"$tracker")"
-	fi
-	run_cmd "$PYTHON" scripts/convert_to_hf.py --actor-dir "$1/global_step_$step" --target-dir "$2"
-}
-
 stage_out_sft() { echo "$STAGE1_CKPT"; }
 stage_in_sft() { echo "$SFT_DIR/train.parquet" "$SFT_DIR/val.parquet"; }
 stage_gpu_sft() { echo 1; }
@@ -410,11 +400,7 @@ run_sft() { sft_train "$SFT_DIR" "$STAGE1_CKPT" "$MODEL_PATH" wm_sft; }
 stage_out_convert_stage1() { echo "$STAGE1_HF"; }
 stage_in_convert_stage1() { echo "$STAGE1_CKPT"; }
 run_convert_stage1() {
-	if [[ "$STAGE1" == wm_sft ]]; then
-		sft_convert "$STAGE1_CKPT" "$STAGE1_HF"
-	else
-		run_cmd "$PYTHON" scripts/convert_to_hf.py --ckpt-dir "$STAGE1_CKPT" --target-dir "$STAGE1_HF"
-	fi
+	run_cmd "$PYTHON" scripts/convert_to_hf.py --ckpt-dir "$STAGE1_CKPT" --target-dir "$STAGE1_HF"
 }
 
 eval_args() { # eval_args OUT_DIR -> EVAL_ARGS for scripts/evaluate.py (endpoint set by the caller)
