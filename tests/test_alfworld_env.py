@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -15,6 +18,7 @@ from envs.alfworld_env import (
     task_type_of,
 )
 from envs.base import EnvError
+from tests.conftest import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +93,28 @@ def test_missing_root_or_split_is_a_clear_error(tmp_path, monkeypatch):
         resolve_data_root(str(tmp_path))
     with pytest.raises(EnvError, match=r"no split 'valid_unseen'.*\['train', 'valid_seen'\]"):
         list_alfworld_tasks(BUNDLED_DATA_ROOT, "valid_unseen")
-    monkeypatch.setenv("ALFWORLD_DATA", str(tmp_path / "from_env"))
-    with pytest.raises(EnvError, match="from_env"):
-        resolve_data_root(None)
-    monkeypatch.delenv("ALFWORLD_DATA")
-    assert resolve_data_root(None) == BUNDLED_DATA_ROOT == resolve_data_root("bundled")
+    assert resolve_data_root("bundled") == BUNDLED_DATA_ROOT
+
+
+@pytest.mark.parametrize("user_value", [None, "from_env"])
+def test_data_root_comes_from_the_users_alfworld_data_even_after_alfworld_is_imported(tmp_path, user_value):
+    # importing alfworld sets $ALFWORLD_DATA to its own empty cache folder when the user left it unset
+    env = {k: v for k, v in os.environ.items() if k != "ALFWORLD_DATA"} | {"HOME": str(tmp_path)}
+    if user_value:
+        env["ALFWORLD_DATA"] = str(tmp_path / user_value)
+    code = (
+        "import os\n"
+        "from envs.alfworld_env import resolve_data_root\n"
+        "import alfworld.info\n"
+        "assert os.environ['ALFWORLD_DATA']\n"
+        "try:\n    print(resolve_data_root(None))\nexcept Exception as err:\n    print('error:', err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO_ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    if user_value:
+        assert out.stdout.startswith("error:") and "from_env" in out.stdout
+    else:
+        assert out.stdout.strip() == str(BUNDLED_DATA_ROOT)
 
 
 def test_walkthrough_expert_wins_a_pick_two_game_the_handcoded_expert_searches_longer(env, shared_alfworld):
