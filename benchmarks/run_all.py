@@ -16,6 +16,9 @@ def main() -> int:
         if only and name not in only:
             continue
         print(f"\n=== benchmarks.{name} ===", flush=True)
+        # Each benchmark runs with its defaults: not this runner's arguments, nor an argv that a library rewrote
+        # (fast-downward's planner, which ALFWorld loads, sets sys.argv to its own).
+        sys.argv = [f"benchmarks.{name}"]
         importlib.import_module(f"benchmarks.{name}").main()
     return 0
 
