@@ -1,4 +1,4 @@
-"""Coalesce concurrent embedding requests into batches, and cache the embeddings of ground truths.
+"""Coalesce concurrent embedding requests into batches; an LRU cache of embeddings by text.
 
 verl awaits `run_single` once per sample with many calls in flight on one event loop. Each call hands its
 texts to `MicroBatcher.embed`; requests are pooled until `max_batch` texts are waiting or the first has
@@ -50,20 +50,20 @@ class EmbeddingCache:
         return len(self._items)
 
 
-EmbedFn = Callable[[list[str], list[bool]], np.ndarray]
+EmbedFn = Callable[[list[str]], np.ndarray]
 
 
 class MicroBatcher:
-    """Pools `embed(texts, cacheable)` calls from concurrent coroutines into calls of `fn` on a thread.
+    """Pools `embed(texts)` calls from concurrent coroutines into calls of `fn` on a thread.
 
-    Bound to the event loop it is first used on; `fn(texts, cacheable)` returns one row per text.
+    Bound to the event loop it is first used on; `fn(texts)` returns one row per text.
     """
 
     def __init__(self, fn: EmbedFn, max_batch: int, max_wait_s: float, max_concurrent: int = 1) -> None:
         self.fn = fn
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
-        self._pending: list[tuple[list[str], list[bool], asyncio.Future[np.ndarray]]] = []
+        self._pending: list[tuple[list[str], asyncio.Future[np.ndarray]]] = []
         self._pending_texts = 0
         self._timer: asyncio.TimerHandle | None = None
         self._slots = asyncio.Semaphore(max_concurrent)
@@ -71,14 +71,14 @@ class MicroBatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.batch_sizes: list[int] = []  # texts per fn call, for tests and benchmarks
 
-    async def embed(self, texts: list[str], cacheable: list[bool]) -> np.ndarray:
+    async def embed(self, texts: list[str]) -> np.ndarray:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
         elif self._loop is not loop:
             raise RuntimeError("MicroBatcher used from two event loops; build one per loop")
         fut: asyncio.Future[np.ndarray] = loop.create_future()
-        self._pending.append((texts, cacheable, fut))
+        self._pending.append((texts, fut))
         self._pending_texts += len(texts)
         if self._pending_texts >= self.max_batch:
             self._dispatch_full()
@@ -108,14 +108,13 @@ class MicroBatcher:
         while self._pending:
             self._dispatch()
 
-    async def _run(self, batch: list[tuple[list[str], list[bool], asyncio.Future[np.ndarray]]]) -> None:
+    async def _run(self, batch: list[tuple[list[str], asyncio.Future[np.ndarray]]]) -> None:
         texts = [t for req in batch for t in req[0]]
-        cacheable = [c for req in batch for c in req[1]]
         async with self._slots:
             try:
-                rows = await asyncio.get_running_loop().run_in_executor(self._executor, self.fn, texts, cacheable)
+                rows = await asyncio.get_running_loop().run_in_executor(self._executor, self.fn, texts)
             except BaseException as e:  # noqa: BLE001 - every waiting sample must see the failure
-                for _, _, fut in batch:
+                for _, fut in batch:
                     if not fut.done():
                         fut.set_exception(e)
                 if not isinstance(e, Exception):
@@ -123,7 +122,7 @@ class MicroBatcher:
                 return
         self.batch_sizes.append(len(texts))
         at = 0
-        for req_texts, _, fut in batch:
+        for req_texts, fut in batch:
             if not fut.done():
                 fut.set_result(rows[at : at + len(req_texts)])
             at += len(req_texts)

@@ -9,8 +9,9 @@ budget_tokens, instruction, batch_size, max_wait_ms, ...; `+reward.reward_kwargs
 line when the recipe yaml does not declare the key).
 
 verl builds one manager per reward worker (a Ray actor) and awaits `run_single` once per sample, many at
-a time on one event loop; the Scorer pools those calls into embedding batches, embeds each ground truth
-once (LRU cache) and loads the model once per process. A backend failure raises out of run_single.
+a time on one event loop; the Scorer pools those calls into embedding batches, embeds each distinct text
+once (LRU cache: ground truths and predictions) and loads the model once per process. A backend failure
+raises out of run_single.
 """
 
 from __future__ import annotations

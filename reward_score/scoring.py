@@ -198,25 +198,26 @@ class Scorer:
             self._finish(prep, 1.0 if ok else 0.0)
         return r
 
-    def embed_texts(self, texts: list[str], cacheable: list[bool]) -> np.ndarray:
-        """One row per text: distinct texts embedded once, cacheable ones (ground truths) kept in the LRU."""
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """One row per text: each distinct text embedded once, and kept in the LRU for later batches and steps.
+
+        Predictions are cached as well as ground truths: the samples of a GRPO group often predict the very same
+        state, and a micro-batch boundary must not make the model embed a text twice.
+        """
         rows: dict[str, np.ndarray] = {}
         todo: dict[str, None] = {}  # insertion-ordered set
-        for text, keep in zip(texts, cacheable, strict=True):
+        for text in texts:
             if text in rows or text in todo:
                 continue
-            hit = self.cache.get(text) if keep else None
+            hit = self.cache.get(text)
             if hit is not None:
                 rows[text] = hit
             else:
                 todo[text] = None
         if todo:
-            new = self.embedder.embed(list(todo))
-            keep_set = {t for t, k in zip(texts, cacheable, strict=True) if k}
-            for text, row in zip(todo, new, strict=True):
+            for text, row in zip(todo, self.embedder.embed(list(todo)), strict=True):
                 rows[text] = row
-                if text in keep_set:
-                    self.cache.put(text, row)
+                self.cache.put(text, row)
         return np.stack([rows[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
     # -- entry points ----------------------------------------------------------------------------------------
@@ -236,7 +237,7 @@ class Scorer:
         preps = [self.prepare(d, s, g, e) for d, s, g, e in rows]
         need = [p for p in preps if p.query is not None]
         texts = [t for p in need for t in (p.query, p.doc)]
-        vecs = self.embed_texts(texts, [True, False] * len(need))
+        vecs = self.embed_texts(texts)
         for i, p in enumerate(need):
             self.complete(p, vecs[2 * i], vecs[2 * i + 1])
         return [p.result for p in preps]
@@ -260,5 +261,5 @@ class Scorer:
         prep = self.prepare(data_source, solution, ground_truth, extra_info)
         if prep.query is None:
             return prep.result
-        rows = await self._batcher().embed([prep.query, prep.doc], [True, False])
+        rows = await self._batcher().embed([prep.query, prep.doc])
         return self.complete(prep, rows[0], rows[1])

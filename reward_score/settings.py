@@ -85,10 +85,11 @@ class RewardSettings:
     budget_tokens: Any = field(default_factory=lambda: dict(DEFAULT_BUDGET))
     instruction: str | None = None  # for asymmetric embedders; "default" -> DEFAULT_INSTRUCTION
     query_template: str = QUERY_TEMPLATE
-    batch_size: int = 256  # most texts per embedding call
+    # Most texts per embedding call (the OpenAI embeddings API limit); a local model encodes them in chunks of 64.
+    batch_size: int = 2048
     max_wait_ms: float = 5.0  # longest a sample waits for others to join its batch
     max_concurrent_batches: int = 1  # >1 only helps a remote endpoint
-    cache_size: int = 16384  # ground-truth embeddings kept
+    cache_size: int = 16384  # embeddings kept (ground truths and predictions), LRU by text
     timeout_s: float = 60.0
     max_retries: int = 3
     think_min_tokens: int = 16

@@ -157,13 +157,26 @@ def test_batch_matches_single_calls():
         assert b["score"] == pytest.approx(s["score"], abs=1e-5)
 
 
-def test_ground_truths_are_embedded_once():
-    scorer = Scorer(RewardSettings(mode="cosine"))
+def test_each_distinct_text_is_embedded_once_across_calls():
+    embedded: list[str] = []
+    base = get_embedder(RewardSettings().embedder_spec())
+
+    class Recording:
+        description = base.description
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            embedded.extend(texts)
+            return base.embed(texts)
+
+    scorer = Scorer(RewardSettings(mode="cosine"), embedder=Recording())
     truths = [with_status(f"You arrive at drawer {i}. The drawer {i} is closed.", False) for i in range(4)]
     scorer.score_batch(["alfworld"] * 8, [answer(t) for t in truths * 2], truths * 2)
-    assert len(scorer.cache) == 4
-    scorer.score_batch(["alfworld"] * 4, [answer("Nothing happens.")] * 4, truths)
-    assert scorer.cache.hits >= 4 and len(scorer.cache) == 4
+    assert sorted(embedded) == sorted(truths)  # exact predictions are the truths' own texts
+    nothing = with_status("Nothing happens.", False)
+    scorer.score_batch(["alfworld"] * 4, [answer(nothing)] * 4, truths)
+    scorer.score_batch(["alfworld"] * 4, [answer(nothing)] * 4, truths)  # the next step: all from the cache
+    assert sorted(embedded) == sorted([*truths, nothing])
+    assert len(scorer.cache) == 5 and scorer.cache.hits >= 8
 
 
 # -- the OpenAI-compatible backend ----------------------------------------------------------------------------
