@@ -219,7 +219,7 @@ class OpenAIPolicy:
     def act(self, ctx: PolicyContext) -> tuple[str, str]:
         import openai
 
-        from recipe.rwml.policy_prompts import build_policy_messages, parse_action
+        from recipe.rwml.policy_prompts import NO_ACTION, build_policy_messages, parse_action
 
         messages = build_policy_messages(
             env=ctx.env,
@@ -239,7 +239,7 @@ class OpenAIPolicy:
             raise PolicyError(f"cannot reach the policy endpoint {self.base_url}: {err}") from err
         text = resp.choices[0].message.content or ""
         action, _ok = parse_action(text, ctx.env)
-        return text, action if action is not None else text.strip()
+        return text, action if action is not None else NO_ACTION
 
     def metadata(self) -> dict[str, Any]:
         return {"name": "openai", "model": self.model, "base_url": self.base_url, "temperature": self.temperature}

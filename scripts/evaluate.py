@@ -51,6 +51,7 @@ from data_prep.rollout import run_episode  # noqa: E402
 from envs.base import EnvError, TaskSpec  # noqa: E402
 from envs.registry import list_tasks, make_env  # noqa: E402
 from recipe.rwml.policy_prompts import (  # noqa: E402
+    NO_ACTION,
     build_policy_messages,
     parse_action,
     tau2_action_from_calls,
@@ -134,7 +135,7 @@ class ChatPolicy(OpenAIPolicy):
             )
         else:
             action, _ok = parse_action(text, ctx.env)
-        return text, action if action is not None else text.strip()
+        return text, action if action is not None else NO_ACTION
 
 
 def _openai_message(message: dict[str, Any]) -> dict[str, Any]:

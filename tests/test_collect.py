@@ -158,6 +158,23 @@ def test_openai_policy_against_a_local_http_server(tmp_path):
         assert s["action"] in s["raw_output"] and "<action>" not in s["action"]
 
 
+def test_unparsable_model_output_is_an_invalid_action_and_stays_out_of_the_prompt(tmp_path):
+    from recipe.rwml.policy_prompts import NO_ACTION
+
+    junk = "I am not sure what to do here. " * 100  # no <action> block, ~3k characters
+    out = tmp_path / "junk.jsonl"
+    with openai_stub(lambda request: junk) as server:
+        args = ["--env", "alfworld", "--data-root", "bundled", "--split", "train", "--policy", "openai"]
+        args += ["--base-url", server.base_url, "--model", "stub-model", "--max-steps", "3", "--max-tasks", "1"]
+        assert collect_main([*args, "--workers", "0", "--out", str(out)]) == 0
+        later_prompts = [json.dumps(r["messages"]) for r in server.requests[1:]]
+    (ep,) = _read(out)
+    assert [s["action"] for s in ep["steps"]] == [NO_ACTION] * 3
+    assert all(s["raw_output"] == junk and not s["valid"] for s in ep["steps"])
+    assert ep["steps"][0]["next_observation"] == "Nothing happens."
+    assert later_prompts and all(junk.strip() not in p for p in later_prompts)
+
+
 def test_unreachable_endpoint_is_a_clear_error(tmp_path, capsys):
     url = free_port_url()
     rc = collect_main(

@@ -24,6 +24,10 @@ from typing import Any
 from reward_score.tags import THINK_CLOSE, THINK_OPEN
 
 ACTION_OPEN, ACTION_CLOSE = "<action>", "</action>"
+# Sent to the env (collection, evaluation) when an output holds no usable action: the env answers it as the invalid
+# action it is, and the history keeps this short marker instead of the whole unparsable output, which would
+# otherwise push later prompts past the model's context. The full text stays in the step's `raw_output`.
+NO_ACTION = "(no parsable action)"
 TOOL_CALL_OPEN, TOOL_CALL_CLOSE = "<tool_call>", "</tool_call>"
 
 ALFWORLD_SYSTEM = (
