@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import tempfile
 import time
@@ -20,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from envs.alfworld_env import USER_ALFWORLD_DATA
 from envs.registry import list_tasks, make_env
 from reward_score.alfworld_pairs import play
 from reward_score.batcher import EmbeddingCache
@@ -104,7 +104,7 @@ async def _score_concurrently(manager: Any, rows: list[Any]) -> list[dict[str, A
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data-root", default=os.environ.get("ALFWORLD_DATA", "../shared/alfworld"))
+    ap.add_argument("--data-root", default=USER_ALFWORLD_DATA or "../shared/alfworld")
     ap.add_argument("--split", default="valid_seen")
     ap.add_argument("--samples", type=int, default=1024)
     ap.add_argument("--model", default=RewardSettings.model)

@@ -31,13 +31,13 @@ TASK_TYPES = (
 INVALID_FEEDBACK = "Nothing happens."
 # The user's $ALFWORLD_DATA, read before alfworld is imported: importing alfworld sets it to its own cache folder
 # (~/.cache/alfworld, created empty) when it is unset, which would hide the bundled games in this process.
-_USER_ALFWORLD_DATA = os.environ.get("ALFWORLD_DATA")
+USER_ALFWORLD_DATA = os.environ.get("ALFWORLD_DATA")
 _SKIP_MARKERS = ("movable", "Sliced")  # alfworld's loader skips these task folders too
 
 
 def resolve_data_root(flag: str | None = None) -> Path:
     """`flag`, else `$ALFWORLD_DATA`, else the bundled games; "bundled" names the bundled games."""
-    value = flag or _USER_ALFWORLD_DATA
+    value = flag or USER_ALFWORLD_DATA
     root = BUNDLED_DATA_ROOT if not value or value == "bundled" else Path(value).expanduser()
     if not root.is_dir():
         raise EnvError(f"ALFWorld data root {root} does not exist (expected a folder holding json_2.1.1/)")
