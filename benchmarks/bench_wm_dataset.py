@@ -67,6 +67,10 @@ _CHILD = (
     "t0 = time.perf_counter()\n"
     "rc = main(sys.argv[1:])\n"
     "print(f'BUILD_SECONDS {time.perf_counter() - t0}')\n"
+    # VmHWM is this process's own peak: getrusage's ru_maxrss of a child keeps the high-water mark of the parent
+    # it was forked from (a benchmark run after one that loaded torch reads that parent's size).
+    "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM:')][0].split()[1]\n"
+    "print(f'PEAK_KIB {hwm}')\n"
     "sys.exit(rc)\n"
 )
 
@@ -77,7 +81,7 @@ def run_build(inputs: list[Path], out_dir: Path, *extra: str) -> tuple[float, fl
     env = dict(os.environ, TQDM_DISABLE="1")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # files: a full pipe cannot block
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, _usage = os.wait4(proc.pid, 0)
         proc.returncode = code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -85,7 +89,7 @@ def run_build(inputs: list[Path], out_dir: Path, *extra: str) -> tuple[float, fl
     if code != 0:
         raise RuntimeError(f"build failed (exit {code}): {stderr[-2000:]}")
     seconds = float(stdout.rsplit("BUILD_SECONDS", 1)[1].split()[0])
-    return seconds, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    return seconds, int(stdout.rsplit("PEAK_KIB", 1)[1].split()[0]) / 1024
 
 
 def main() -> None:
