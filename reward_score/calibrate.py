@@ -159,7 +159,7 @@ def cosines(scorer: Scorer, examples: list[Example]) -> np.ndarray:
     """Cosine of each candidate to its real state, embedded as the reward embeds them."""
     s = scorer.settings
     texts = [t for ex in examples for t in (s.query_text(ex.truth), ex.candidate)]
-    rows = scorer.embed_texts(texts, [True, False] * len(examples))
+    rows = scorer.embed_texts(texts)
     return np.einsum("ij,ij->i", rows[0::2], rows[1::2])
 
 
