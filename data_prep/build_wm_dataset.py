@@ -257,17 +257,25 @@ def triplet_hash(t: Triplet) -> int:
 # ----------------------------------------------------------------------------------------------- splitting
 
 
+def _shuffled_by_group(tasks: set[tuple[str, str]], salt: str) -> list[tuple[str, list[str]]]:
+    """(group, its task names in a seeded order) for every group, groups sorted; `salt` seeds each group's shuffle."""
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for group, task in tasks:
+        by_group[group].append(task)
+    out = []
+    for group in sorted(by_group):
+        names = sorted(by_group[group])
+        random.Random(f"{salt}:{group}").shuffle(names)
+        out.append((group, names))
+    return out
+
+
 def assign_val_tasks(tasks: set[tuple[str, str]], val_fraction: float, seed: int) -> set[tuple[str, str]]:
     """The tasks that go to val: a seeded `val_fraction` of each group; with >= 2 tasks, at least 1 and not all."""
     if not 0.0 <= val_fraction < 1.0:
         raise BuildError(f"--val-fraction must be in [0, 1), got {val_fraction}")
-    by_group: dict[str, list[str]] = defaultdict(list)
-    for group, task in tasks:
-        by_group[group].append(task)
     val: set[tuple[str, str]] = set()
-    for group in sorted(by_group):
-        names = sorted(by_group[group])
-        random.Random(f"{seed}:{group}").shuffle(names)
+    for group, names in _shuffled_by_group(tasks, f"{seed}"):
         n = len(names)
         n_val = round(val_fraction * n)
         if val_fraction > 0 and n >= 2:
@@ -280,13 +288,8 @@ def subset_train_tasks(tasks: set[tuple[str, str]], fraction: float, seed: int) 
     """A seeded `fraction` of each group's tasks (at least one per group): the SFT subset of the train tasks."""
     if not 0.0 < fraction <= 1.0:
         raise BuildError(f"--train-task-fraction must be in (0, 1], got {fraction}")
-    by_group: dict[str, list[str]] = defaultdict(list)
-    for group, task in tasks:
-        by_group[group].append(task)
     keep: set[tuple[str, str]] = set()
-    for group in sorted(by_group):
-        names = sorted(by_group[group])
-        random.Random(f"{seed}:subset:{group}").shuffle(names)
+    for group, names in _shuffled_by_group(tasks, f"{seed}:subset"):
         keep.update((group, t) for t in names[: max(1, round(fraction * len(names)))])
     return keep
 
