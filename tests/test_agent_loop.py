@@ -496,3 +496,35 @@ def test_tau2_malformed_tool_call_is_invalid_and_not_executed(
     assert out.batch["rm_scores"][0].sum().item() == pytest.approx(-0.2)
     text = tokenizer.decode(out.batch["responses"][0].tolist())
     assert "the tool call could not be parsed" in text and "no_such_tool" in text
+
+
+class VersionedServer(ScriptedServer):
+    """A scripted server that stamps each answer with the weight version, as verl's LLMServerClient does."""
+
+    async def generate(self, request_id: str, *, prompt_ids: list[int], sampling_params: dict, **kwargs: Any):
+        out = await super().generate(request_id, prompt_ids=prompt_ids, sampling_params=sampling_params, **kwargs)
+        version = 7 + self.turns[request_id]  # a new version for every turn: weights updated mid-trajectory
+        out.extra_fields = {"global_steps": version, "min_global_steps": version, "max_global_steps": version}
+        return out
+
+
+@pytest.mark.parametrize("context", ["windowed", "multi_turn"])
+def test_outputs_carry_the_weight_versions_verls_v1_trainer_reads(
+    context: str, tiny_model_dir: Path, tokenizer: Any, alfworld_game: dict, shared_alfworld: Path, tmp_path: Path
+) -> None:
+    """verl's v1 trainer reads min/max_global_steps of every output (int(None) crashed stage 2 before)."""
+    overrides = MULTI_TURN if context == "multi_turn" else ()
+    cfg = compose(tiny_model_dir, *overrides)
+    actions = alfworld_game["actions"]
+    server = VersionedServer(tokenizer, expert_script(actions))
+    batch = make_batch(cfg, tokenizer, [alf_row(alfworld_game, shared_alfworld)], n=1, tmp_path=tmp_path)
+    (result,) = run(run_loop_directly(cfg, server, batch))
+    outputs = result if isinstance(result, list) else [result]
+    if context == "windowed":
+        assert len(outputs) == len(actions)
+        for k, out in enumerate(outputs):  # each step sample: the version that generated it
+            assert out.extra_fields["min_global_steps"] == out.extra_fields["max_global_steps"] == 8 + k
+    else:
+        (out,) = outputs
+        assert (out.extra_fields["min_global_steps"], out.extra_fields["max_global_steps"]) == (8, 7 + len(actions))
+    assert all(out.extra_fields["reward_extra_info"]["success"] == 1.0 for out in outputs)

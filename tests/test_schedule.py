@@ -27,7 +27,7 @@ class Run:
     @property
     def executed(self) -> list[str]:
         """Stages whose commands were printed/run, in order."""
-        return re.findall(r"^== stage (\w+)$", self.out, re.M)
+        return re.findall(r"^== stage (\w+)\b", self.out, re.M)
 
     @property
     def plan(self) -> dict[str, str]:
@@ -243,7 +243,10 @@ def test_hydra_overrides_pass_through_and_bad_ones_stop_the_schedule(tmp_path: P
     )
     assert run.rc == 0, run.err
     stage1 = run.command("main_rwml")
-    assert stage1.endswith("actor_rollout_ref.actor.optim.lr=2e-6 trainer.total_epochs=3")
+    # the user's overrides come last (they win), then the console log is kept for the summary table
+    assert stage1.endswith(
+        f"actor_rollout_ref.actor.optim.lr=2e-6 trainer.total_epochs=3 '2>&1 | tee -a {run.ckpt}/logs/rwml.log'"
+    )
     assert f"data.train_files={run.data}/wm_tau2/train.parquet " in stage1  # FILTER_EASY=0: the unfiltered parquet
     assert "    actor_rollout_ref.actor.optim.lr = 2e-06" in run.out and "    trainer.total_epochs = 3" in run.out
     run = schedule(
@@ -390,4 +393,32 @@ def test_real_collect_stage_serves_the_model_collects_and_stops_the_server(tmp_p
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
-    assert list((run.ckpt / "logs").glob("vllm-policy-*.log"))
+    assert list((run.ckpt / "logs").glob("server-policy-*.log"))
+
+
+def test_cpu_schedule_runs_the_same_stages_on_the_cpu_backend(tmp_path: Path) -> None:
+    """make train-cpu: the GPU schedule's stage functions with PLATFORM=cpu (no vLLM, no GPU preflight)."""
+    model = tmp_path / "smollm2_hf"
+    run = schedule(tmp_path, "run_rwml_cpu.sh", "--dry-run", MODEL_PATH=str(model))
+    assert run.rc == 0, run.err
+    assert run.executed == [
+        "base_model", "collect", "wm_data", "rwml", "convert_stage1", "policy_data", "policy", "convert_policy",
+        "evaluate",
+    ]  # fmt: skip
+    assert run.command("make_smollm2_hf").endswith(f"scripts/make_smollm2_hf.py {model}")
+    serve = [line for line in run.out.splitlines() if "recipe.rwml.cpu.openai_server" in line]
+    assert len(serve) == 2 and "vllm serve" not in run.out  # collection and evaluation, on the CPU server
+    assert "--max-tokens 96" in run.command("collect_trajectories")
+    for config in ("rwml_trainer ", "policy_trainer "):
+        command = run.command(f"main_rwml --config-name {config}")
+        assert "+platform=cpu" in command and "trainer.total_training_steps=" in command
+        assert "tee -a" in command  # the console log the final table reads
+    assert "--data-root " + str(REPO_ROOT / "envs" / "alfworld_games") in run.command("build_policy_dataset")
+
+
+def test_cpu_schedule_refuses_what_the_cpu_cannot_run(tmp_path: Path) -> None:
+    run = schedule(tmp_path, "run_rwml_cpu.sh", "--until", "collect", ENV="tau2", FILTER_EASY="1")
+    assert run.rc == 2
+    assert "PLATFORM=cpu: ENV=tau2 needs tool calling" in run.err
+    assert "PLATFORM=cpu: FILTER_EASY=1" in run.err
+    assert run.executed == []

