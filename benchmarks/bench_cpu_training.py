@@ -118,7 +118,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_cpu_training_") as tmp:
         root = Path(tmp)
         wm = build_data(root)
-        models = {"tiny": make_tiny_model(root / "tiny"), "smollm2": convert(REPO / "demo_out" / "smollm2_hf")}
+        models = {"tiny": make_tiny_model(root / "tiny_model"), "smollm2": convert(REPO / "demo_out" / "smollm2_hf")}
         rows = {}
         print(
             f"\nstage 1, {STEPS} GRPO steps per model (means over steps 2-{STEPS}), 2 prompts x 2 samples x 32 tokens"
