@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from data_prep.build_wm_dataset import make_temp
 from envs.base import EnvError, TaskSpec
-from envs.registry import list_tasks
+from envs.registry import list_tasks, spread_tasks
 
 DEFAULT_SPLITS = {"alfworld": (["train"], ["valid_seen"]), "tau2": (["train"], ["test"])}
 
@@ -61,7 +61,7 @@ def collect_tasks(
 
         root = resolve_data_root(data_root).resolve()
         for split in splits:
-            found = list_tasks("alfworld", split, data_root=root)[:max_tasks]
+            found = spread_tasks(list_tasks("alfworld", split, data_root=root), max_tasks)
             for t in found:
                 t.kwargs["game_file"] = str(Path(t.kwargs["game_file"]).resolve())
             if stored_data_root:
@@ -72,7 +72,7 @@ def collect_tasks(
             raise EnvError("tau2 needs --domain (airline, retail, telecom; several allowed)")
         for domain in domains:
             for split in splits:
-                tasks.extend(list_tasks("tau2", split, domain=domain)[:max_tasks])
+                tasks.extend(spread_tasks(list_tasks("tau2", split, domain=domain), max_tasks))
     else:
         raise EnvError(f"unknown environment {env!r}; expected alfworld or tau2")
     return tasks
@@ -111,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--domain", nargs="+", default=None, help="tau2 domain(s): airline, retail, telecom")
     p.add_argument("--train-split", nargs="+", default=None, help="default: train")
     p.add_argument("--val-split", nargs="+", default=None, help="default: valid_seen (ALFWorld), test (tau2)")
-    p.add_argument("--max-tasks", type=int, default=None, help="at most N tasks per split (and domain)")
+    p.add_argument(
+        "--max-tasks", type=int, default=None, help="at most N tasks per split (and domain), spread over task types"
+    )
     return p
 
 

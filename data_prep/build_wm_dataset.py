@@ -32,7 +32,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from data_prep import wm_prompts
+from data_prep.atomic_file import temp_beside
 from data_prep.episode_store import EpisodeFileError, iter_episode_dicts
 from reward_score.parse import with_status
 
@@ -83,21 +83,9 @@ WM_SCHEMA = pa.schema(
 )
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def make_temp(path: Path) -> str:
-    """An empty temporary file beside `path` (same folder, so the final rename is atomic), with the umask's mode."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)
-    return tmp
-
-
-_UMASK = _umask()
+    """An empty temporary file beside `path` (same folder, so the final rename is atomic), with ordinary permissions."""
+    return temp_beside(path)
 
 
 class BuildError(RuntimeError):

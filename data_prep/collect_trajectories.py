@@ -29,7 +29,7 @@ from data_prep.policies import EXPERT_SOURCES, POLICY_NAMES, PolicyError, make_p
 from envs.base import EnvError
 from envs.episode import episode_id
 from envs.pool import EnvWorkerPool
-from envs.registry import ENV_NAMES, list_tasks
+from envs.registry import ENV_NAMES, list_tasks, spread_tasks
 
 DEFAULT_MAX_STEPS = {"alfworld": 30, "tau2": 60}
 
@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="expert: the game's walkthrough, then the handcoded expert (default); or the handcoded expert only",
     )
     p.add_argument("--episodes-per-task", type=int, default=1)
-    p.add_argument("--max-tasks", type=int, default=None, help="only the first N tasks of the split")
+    p.add_argument(
+        "--max-tasks", type=int, default=None, help="N tasks of the split, spread over task types (seeded by --seed)"
+    )
     p.add_argument("--max-steps", type=int, default=None, help="default: 30 ALFWorld, 60 tau2")
     p.add_argument("--temperature", type=float, default=1.0, help="openai policy sampling temperature")
     p.add_argument("--max-tokens", type=int, default=1024, help="openai policy: max tokens per turn")
@@ -135,8 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = policy_spec(args)
     try:
         tasks = list_tasks(args.env, args.split, data_root=args.data_root, domain=args.domain)
-        if args.max_tasks is not None:
-            tasks = tasks[: args.max_tasks]
+        tasks = spread_tasks(tasks, args.max_tasks, seed=args.seed)
         policy = make_policy(spec)  # validates the spec, and the endpoint before any worker starts
         if hasattr(policy, "check_reachable"):
             policy.check_reachable()

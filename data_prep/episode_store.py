@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from data_prep.atomic_file import write_atomic
 
 
 class EpisodeFileError(ValueError):
@@ -62,12 +63,7 @@ class EpisodeStore:
         if not data or data.endswith(b"\n"):
             return
         cut = data.rfind(b"\n") + 1  # keep every complete line, drop the torn one
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data[:cut])
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        write_atomic(self.path, data[:cut], fsync=True)  # keeps the file's mode
 
     def append(self, episode: dict[str, Any]) -> None:
         line = json.dumps(episode, ensure_ascii=False) + "\n"

@@ -6,6 +6,8 @@ The env modules import heavy stacks (TextWorld, tau2 + litellm); importing them 
 
 from __future__ import annotations
 
+import random
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +44,32 @@ def list_tasks(
             raise EnvError("tau2 needs a domain (airline, retail or telecom)")
         return list_tau2_tasks(domain, split)
     raise EnvError(f"unknown environment {name!r}; expected one of {', '.join(ENV_NAMES)}")
+
+
+def task_group(task: TaskSpec) -> str:
+    """What a task is an instance of: the ALFWorld task type, or the tau2 domain."""
+    return str(task.kwargs.get("task_type") or task.kwargs.get("domain") or task.env)
+
+
+def spread_tasks(tasks: list[TaskSpec], n: int | None, seed: int = 0) -> list[TaskSpec]:
+    """At most `n` of `tasks`, drawn round-robin over their groups (task types / domains), seeded.
+
+    The first N in sorted order would be one or two ALFWorld task types; this gives every type its share. The
+    result keeps the input order, so the same arguments give the same tasks; `n=None` keeps them all.
+    """
+    if n is None or n >= len(tasks):
+        return list(tasks)
+    if n < 1:
+        raise EnvError(f"--max-tasks must be >= 1, got {n}")
+    rng = random.Random(seed)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, task in enumerate(tasks):
+        groups[task_group(task)].append(i)
+    queues = [rng.sample(idx, len(idx)) for _, idx in sorted(groups.items())]
+    rng.shuffle(queues)
+    chosen: list[int] = []
+    while len(chosen) < n:
+        for queue in queues:
+            if queue and len(chosen) < n:
+                chosen.append(queue.pop())
+    return [tasks[i] for i in sorted(chosen)]

@@ -23,7 +23,6 @@ import json
 import os
 import random
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from data_prep.atomic_file import atomic_path
 from envs.base import EnvError
 from envs.episode import Episode
 from envs.registry import list_tasks, make_env
@@ -208,18 +208,8 @@ def balanced_accuracy_at(kinds: list[str], cos: np.ndarray, tau: float) -> float
 
 
 def _atomic_write(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=path.suffix) as tmp:
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def plot(result: dict[str, Any], kinds: list[str], cos: np.ndarray, title: str, path: Path) -> None:

@@ -34,7 +34,6 @@ import logging
 import math
 import os
 import sys
-import tempfile
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable
@@ -45,11 +44,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # `python scripts/evaluate.py` puts scripts/ first, not the repo
     sys.path.insert(0, str(REPO_ROOT))
 
+from data_prep.atomic_file import atomic_path, write_atomic  # noqa: E402
 from data_prep.episode_store import EpisodeStore, iter_episode_dicts  # noqa: E402
 from data_prep.policies import EXPERT_SOURCES, OpenAIPolicy, PolicyContext, PolicyError, make_policy  # noqa: E402
 from data_prep.rollout import run_episode  # noqa: E402
 from envs.base import EnvError, TaskSpec  # noqa: E402
-from envs.registry import list_tasks, make_env  # noqa: E402
+from envs.registry import list_tasks, make_env, spread_tasks  # noqa: E402
 from recipe.rwml.policy_prompts import (  # noqa: E402
     NO_ACTION,
     build_policy_messages,
@@ -206,7 +206,10 @@ def plan_tasks(args: argparse.Namespace) -> dict[str, list[TaskSpec]]:
         if not tasks:
             problems.append(f"{suite}: no tasks in split {split!r}")
             continue
-        planned[suite] = tasks[: args.max_tasks] if args.max_tasks else tasks
+        try:
+            planned[suite] = spread_tasks(tasks, args.max_tasks, seed=args.seed)
+        except EnvError as err:
+            raise EvalError(str(err)) from err
     if not planned:
         raise EvalError("no requested suite has tasks:\n  " + "\n  ".join(problems))
     for p in problems:
@@ -296,14 +299,6 @@ def check_manifest(out_dir: Path, current: dict[str, Any]) -> None:
             )
     else:
         write_atomic(path, json.dumps(current, indent=2) + "\n")
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
 
 
 # ----------------------------------------------------------------------------------------------- running
@@ -526,11 +521,9 @@ def bar_chart(summary: dict[str, Any], title: str, path: Path) -> None:
         ax2.set_title("ALFWorld by task type")
         ax2.tick_params(axis="y", labelsize=7)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=120)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 # ----------------------------------------------------------------------------------------------- CLI
@@ -575,7 +568,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--data-root", default=None, help="ALFWorld folder holding json_2.1.1/ (default: $ALFWORLD_DATA)")
     g.add_argument("--tau2-domains", nargs="+", default=list(TAU2_DOMAINS))
     g.add_argument("--tau2-split", default="test")
-    g.add_argument("--max-tasks", type=int, default=None, help="only the first N tasks of each suite")
+    g.add_argument(
+        "--max-tasks", type=int, default=None, help="N tasks of each suite, spread over task types (seeded by --seed)"
+    )
     g = p.add_argument_group("episodes")
     g.add_argument("--runs", type=int, default=3, help="episodes per task (the paper reports the mean of 3)")
     g.add_argument("--max-steps", type=int, default=30)

@@ -32,6 +32,14 @@ def test_torn_last_line_is_cut_atomically_and_complete_lines_kept(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_repairing_a_torn_tail_keeps_the_files_permissions(tmp_path):
+    path = tmp_path / "eps.jsonl"
+    path.write_text(json.dumps(_ep(0)) + "\n" + json.dumps(_ep(1))[:9])
+    path.chmod(0o664)  # a shared episode file
+    EpisodeStore(path)
+    assert path.stat().st_mode & 0o777 == 0o664
+
+
 def test_bad_line_in_the_middle_names_file_and_line(tmp_path):
     path = tmp_path / "eps.jsonl"
     path.write_text(json.dumps(_ep(0)) + "\n{not json\n" + json.dumps(_ep(1)) + "\n")

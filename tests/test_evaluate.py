@@ -96,6 +96,9 @@ def test_outputs_table_episodes_and_chart(expert_vs_random: dict[str, Path]) -> 
     assert len(episodes) == 4 and all(e["steps"] and e["policy"]["name"] == "expert" for e in episodes)
     assert {e["suite"] for e in episodes} == {"alfworld/valid_seen"}
     assert (d / "success.png").read_bytes()[:8] == PNG_MAGIC
+    # ordinary files that teammates can read (mkstemp alone would leave them 0600)
+    for name in ("results.md", "summary.json", "success.png", "run.json"):
+        assert (d / name).stat().st_mode & 0o044 == 0o044, name
 
 
 def test_rerun_resumes_and_other_settings_are_refused(
@@ -152,14 +155,15 @@ def test_missing_split_is_skipped_with_a_warning_or_an_error_if_alone(
 
 @pytest.fixture(scope="module")
 def walkthroughs(shared_alfworld: Path) -> dict[str, tuple[list[str], bool]]:
-    """The handcoded expert's actions and outcome on the first two valid_seen games, by initial observation."""
+    """The handcoded expert's actions and outcome on the two valid_seen games `--max-tasks 2` picks, by initial
+    observation."""
     from data_prep.policies import AlfworldExpertPolicy
     from data_prep.rollout import run_episode
-    from envs.registry import list_tasks, make_env
+    from envs.registry import list_tasks, make_env, spread_tasks
 
     env = make_env("alfworld")
     out = {}
-    for task in list_tasks("alfworld", "valid_seen", data_root=shared_alfworld)[:2]:
+    for task in spread_tasks(list_tasks("alfworld", "valid_seen", data_root=shared_alfworld), 2, seed=0):
         ep = run_episode(env, AlfworldExpertPolicy(), task, 0, 30)
         out[ep.initial_observation] = ([s.action for s in ep.steps], ep.success)
     env.close()

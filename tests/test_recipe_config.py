@@ -19,6 +19,8 @@ from recipe.rwml.compose import main as compose_cli
 from tests.conftest import REPO_ROOT
 
 MODEL = "actor_rollout_ref.model.path=/models/Qwen3-8B"  # composition and validation never open the model
+# what every real run sets (check_config refuses verl's placeholders for these)
+SET = [MODEL, "data.train_files=/d/train.parquet", "data.val_files=/d/val.parquet"]
 
 
 def settings_of(cfg, **changes):
@@ -35,7 +37,7 @@ def test_every_stage_composes_and_passes_verls_validation(stage: str) -> None:
     from verl.workers.config import FSDPActorConfig, RolloutConfig
 
     loop = f"actor_rollout_ref.rollout.agent.agent_loop_config_path={CONFIG_DIR / 'agent_loop.yaml'}"
-    cfg = compose_stage(stage, [MODEL, "trainer.n_gpus_per_node=8", *([loop] if stage == "policy" else [])])
+    cfg = compose_stage(stage, [*SET, "trainer.n_gpus_per_node=8", *([loop] if stage == "policy" else [])])
     validate_with_verl(cfg)
     check_config(cfg)
     assert isinstance(omega_conf_to_dataclass(cfg.actor_rollout_ref.actor), FSDPActorConfig)
@@ -45,7 +47,7 @@ def test_every_stage_composes_and_passes_verls_validation(stage: str) -> None:
 
 
 def test_alfworld_stage1_has_the_papers_values() -> None:
-    cfg = compose_stage("rwml", [MODEL])
+    cfg = compose_stage("rwml", [*SET])
     actor = cfg.actor_rollout_ref.actor
     assert (cfg.data.train_batch_size, cfg.actor_rollout_ref.rollout.n) == (32, 8)
     assert actor.optim.lr == pytest.approx(1e-6)
@@ -66,8 +68,8 @@ def test_alfworld_stage1_has_the_papers_values() -> None:
 
 
 def test_tau2_stage1_has_the_papers_values_and_keeps_the_rest() -> None:
-    alf = compose_stage("rwml", [MODEL])
-    cfg = compose_stage("rwml_tau2", [MODEL])
+    alf = compose_stage("rwml", [*SET])
+    cfg = compose_stage("rwml_tau2", [*SET])
     assert (cfg.data.max_prompt_length, cfg.data.max_response_length) == (10240, 8192)
     assert cfg.actor_rollout_ref.actor.entropy_coeff == pytest.approx(0.001)
     assert cfg.actor_rollout_ref.actor.ppo_max_token_len_per_gpu >= 10240 + 8192
@@ -103,7 +105,7 @@ def test_command_line_overrides_win(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert settings.tau_for("tau2") == pytest.approx(0.7) and settings.mode_for("tau2") == "cosine"
     assert settings.cache_size == 128
     # and composing again (re-entrant) gives the defaults back
-    assert compose_stage("rwml_tau2", [MODEL]).actor_rollout_ref.actor.optim.lr == pytest.approx(1e-6)
+    assert compose_stage("rwml_tau2", [*SET]).actor_rollout_ref.actor.optim.lr == pytest.approx(1e-6)
 
 
 def test_verl_loader_builds_our_manager_from_the_stage_config(tiny_model_dir: Path) -> None:
@@ -132,7 +134,7 @@ def test_verl_loader_builds_our_manager_from_the_stage_config(tiny_model_dir: Pa
     ],
 )
 def test_legacy_reward_keys_fail_naming_the_replacement(override: str, named: str, replacement: str) -> None:
-    cfg = compose_stage("rwml", [MODEL, override])
+    cfg = compose_stage("rwml", [*SET, override])
     with pytest.raises(RecipeConfigError) as err:
         check_config(cfg)
     assert named in str(err.value) and f"use {replacement}" in str(err.value)
@@ -140,12 +142,12 @@ def test_legacy_reward_keys_fail_naming_the_replacement(override: str, named: st
 
 def test_reward_settings_verl_would_only_reject_inside_a_worker_fail_now() -> None:
     with pytest.raises(RecipeConfigError, match=r"unknown reward setting\(s\) \['taux'\]"):
-        check_config(compose_stage("rwml", [MODEL, "+reward.reward_kwargs.taux=0.5"]))
+        check_config(compose_stage("rwml", [*SET, "+reward.reward_kwargs.taux=0.5"]))
     with pytest.raises(RecipeConfigError, match="reward.custom_reward_function.path=/tmp/r.py is never called"):
-        check_config(compose_stage("rwml", [MODEL, "reward.custom_reward_function.path=/tmp/r.py"]))
+        check_config(compose_stage("rwml", [*SET, "reward.custom_reward_function.path=/tmp/r.py"]))
     # another reward manager: its reward_kwargs and custom functions are its own business
     check_config(
-        compose_stage("rwml", [MODEL, "reward.reward_manager.source=register", "reward.reward_manager.name=naive"])
+        compose_stage("rwml", [*SET, "reward.reward_manager.source=register", "reward.reward_manager.name=naive"])
     )
 
 
@@ -154,13 +156,13 @@ def test_agent_loop_yaml_that_workers_would_not_find_fails_now(tmp_path: Path, m
     with pytest.raises(
         RecipeConfigError, match="agent_loop_config_path=recipe/rwml/config/agent_loop.yaml is not a file"
     ):
-        check_config(compose_stage("policy", [MODEL]))
+        check_config(compose_stage("policy", [*SET]))
     absolute = f"actor_rollout_ref.rollout.agent.agent_loop_config_path={CONFIG_DIR / 'agent_loop.yaml'}"
-    check_config(compose_stage("policy", [MODEL, absolute]))
+    check_config(compose_stage("policy", [*SET, absolute]))
 
 
 def test_compose_cli_prints_values_and_rejects_bad_overrides(capsys: pytest.CaptureFixture[str]) -> None:
-    assert compose_cli(["--config-name", "rwml_trainer", MODEL, "data.max_prompt_length=1024"]) == 0
+    assert compose_cli(["--config-name", "rwml_trainer", *SET, "data.max_prompt_length=1024"]) == 0
     out = capsys.readouterr().out
     assert "data.max_prompt_length = 1024" in out and "reward.reward_manager.name = SimToRealRewardManager" in out
     assert compose_cli(["--config-name", "rwml_trainer", "data.no_such_key=1"]) == 2
@@ -187,7 +189,7 @@ def test_main_refuses_legacy_keys_and_hands_the_rest_to_verl() -> None:
     # a config that passes our checks reaches verl's main_ppo, whose validation rejects this batch geometry
     # (3 prompts x 1 sample cannot split over 8 GPUs) before Ray starts
     proc = run_main(
-        MODEL,
+        *SET,
         "data.train_batch_size=3",
         "actor_rollout_ref.rollout.n=1",
         "actor_rollout_ref.actor.use_dynamic_bsz=false",
@@ -196,3 +198,11 @@ def test_main_refuses_legacy_keys_and_hands_the_rest_to_verl() -> None:
     assert proc.returncode != 0
     assert "real_train_batch_size (3) must be divisible by minimal possible batch size (8)" in proc.stderr
     assert "ray init kwargs" not in proc.stdout
+
+
+def test_verls_placeholder_paths_are_refused_before_anything_starts() -> None:
+    """Without overrides verl fills the model and data with its example paths (DeepSeek, GSM8K): not ours to train."""
+    with pytest.raises(RecipeConfigError) as err:
+        check_config(compose_stage("rwml_tau2", []))
+    for key in ("actor_rollout_ref.model.path", "data.train_files", "data.val_files"):
+        assert f"{key}=" in str(err.value) and "verl's example placeholder" in str(err.value)

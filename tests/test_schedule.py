@@ -422,3 +422,29 @@ def test_cpu_schedule_refuses_what_the_cpu_cannot_run(tmp_path: Path) -> None:
     assert "PLATFORM=cpu: ENV=tau2 needs tool calling" in run.err
     assert "PLATFORM=cpu: FILTER_EASY=1" in run.err
     assert run.executed == []
+
+
+def test_preflight_asks_every_endpoint_before_anything_starts(tmp_path: Path) -> None:
+    """A typo in an endpoint URL stops the run at once, naming the setting, not after the GPUs are busy."""
+    from tests.openai_stub import free_port_url
+
+    dead = free_port_url()
+    run = schedule(
+        tmp_path, "run_rwml_qwen3_8b.sh", "--until", "collect",
+        PATH=os.environ["PATH"], POLICY_BASE_URL=dead, POLICY_MODEL_NAME="m", USER_BASE_URL=dead,
+    )  # fmt: skip
+    assert run.rc == 2 and run.executed == []
+    assert f"stage collect: POLICY_BASE_URL={dead} does not answer GET {dead}/models" in run.err
+    assert f"stage collect: USER_BASE_URL={dead} does not answer" in run.err
+
+
+def test_preflight_accepts_an_endpoint_that_answers(tmp_path: Path) -> None:
+    from tests.openai_stub import openai_stub
+
+    with openai_stub(lambda request: "ok") as server:
+        run = schedule(
+            tmp_path, "run_rwml_qwen3_8b.sh", "--until", "collect", PATH=os.environ["PATH"], ENV="alfworld",
+            POLICY_BASE_URL=server.base_url, POLICY_MODEL_NAME="stub-model", ALFWORLD_DATA=str(tmp_path / "none"),
+        )  # fmt: skip
+    assert run.rc == 2 and run.executed == []  # stopped by the missing games, not by the endpoint
+    assert "does not answer" not in run.err and "stage collect needs ALFWORLD_DATA" in run.err

@@ -143,11 +143,35 @@ def agent_loop_errors(cfg: DictConfig) -> list[str]:
     return []
 
 
+# What a run must set: left alone, verl's ppo_trainer fills them with its own examples' paths (a DeepSeek model, the
+# GSM8K parquet), which compose and validate but train something else.
+REQUIRED_KEYS = ("actor_rollout_ref.model.path", "data.train_files", "data.val_files")
+
+
+def placeholder_errors(cfg: DictConfig) -> list[str]:
+    """Required keys still holding verl's placeholder (the value in verl's generated ppo_trainer config)."""
+    import verl.trainer.config as verl_config
+
+    defaults = OmegaConf.load(Path(verl_config.__file__).parent / "_generated_ppo_trainer.yaml")
+    errors = []
+    for key in REQUIRED_KEYS:
+        value = OmegaConf.select(cfg, key, default=None)
+        if value is not None and value == OmegaConf.select(defaults, key, default=None):
+            errors.append(f"{key}={value} is verl's example placeholder -> pass {key}=<yours>")
+    return errors
+
+
 def check_config(cfg: DictConfig) -> None:
     """Raise RecipeConfigError listing every key verl would ignore or reject late; quiet when all is well."""
     from recipe.rwml.cpu.checks import check_rollout_platform
 
-    errors = legacy_key_errors(cfg) + reward_errors(cfg) + agent_loop_errors(cfg) + check_rollout_platform(cfg)
+    errors = (
+        placeholder_errors(cfg)
+        + legacy_key_errors(cfg)
+        + reward_errors(cfg)
+        + agent_loop_errors(cfg)
+        + check_rollout_platform(cfg)
+    )
     if errors:
         raise RecipeConfigError(
             "config keys that verl 0.9.1's main_ppo would ignore or reject only after start-up:\n  "

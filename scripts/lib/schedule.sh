@@ -575,6 +575,28 @@ check_config() { # check_config CONFIG_NAME OVERRIDES...
 
 # ------------------------------------------------------------------------------------------------ driver
 
+# The endpoint settings a stage calls (names of variables holding an OpenAI-compatible /v1 URL).
+stage_endpoints() { # stage_endpoints STAGE
+	local tau2_user=""
+	[[ "$ENV" == tau2 ]] && tau2_user=USER_BASE_URL
+	case "$1" in
+	collect) echo POLICY_BASE_URL $tau2_user ;;
+	filter) echo FILTER_MODEL_URL EMBED_BASE_URL ;;
+	rwml) echo EMBED_BASE_URL ;;
+	eval_stage1) echo EMBED_BASE_URL $tau2_user ;;
+	policy | evaluate) echo $tau2_user ;;
+	esac
+}
+
+# A set endpoint that does not answer GET <url>/models stops the run before anything heavy starts.
+endpoint_problem() { # endpoint_problem VAR -> a line, or nothing when it answers (or is unset)
+	local url="${!1}"
+	[[ -z "$url" ]] && return 0
+	if ! curl -sf -m 10 -o /dev/null "${url%/}/models"; then
+		echo "$1=$url does not answer GET ${url%/}/models (is the server up? is the URL right, with /v1?)"
+	fi
+}
+
 call_opt() { # call_opt FN DEFAULT -> FN's output, or DEFAULT when the stage does not define FN
 	if declare -F "$1" >/dev/null; then "$1"; else echo "$2"; fi
 }
@@ -715,6 +737,17 @@ schedule_main() {
 		fi
 		command -v "$VLLM" >/dev/null || env_problems+=("vLLM: '$VLLM' not found (make install-gpu, or set VLLM)")
 		command -v curl >/dev/null || env_problems+=("curl (to wait for the vLLM servers)")
+	fi
+	if [[ $DRY_RUN == 0 ]] && command -v curl >/dev/null; then
+		local v answered=" "
+		for s in "${run_stages[@]}"; do
+			for v in $(stage_endpoints "$s"); do
+				[[ "$answered" == *" $v "* ]] && continue
+				answered+="$v "
+				p="$(endpoint_problem "$v")"
+				[[ -n "$p" ]] && env_problems+=("stage $s: $p")
+			done
+		done
 	fi
 	if ((${#env_problems[@]})); then
 		if [[ $DRY_RUN == 1 ]]; then
