@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from recipe.rwml.cpu.checks import CPU_ENV
 from recipe.rwml.train_log import parse_steps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,13 +57,7 @@ def build_data(root: Path) -> Path:
 
 def run_stage1(model: Path, wm: Path, out: Path) -> tuple[dict[int, dict[str, float]], list[dict], float]:
     sync_log = out / "syncs.jsonl"
-    env = {
-        **os.environ,
-        "VERL_PLATFORM": "cpu",
-        "VERL_ENGINE_DEVICE": "cuda",
-        "VERL_USE_EXTERNAL_MODULES": "recipe.rwml.cpu",
-        "RWML_CPU_SYNC_LOG": str(sync_log),
-    }
+    env = {**os.environ, **CPU_ENV, "RWML_CPU_SYNC_LOG": str(sync_log)}
     cmd = [
         sys.executable,
         "-m",

@@ -17,18 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from recipe.rwml.cpu.checks import CPU_ENV
 from recipe.rwml.train_log import parse_steps
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 AGENT_LOOP_YAML = REPO_ROOT / "recipe" / "rwml" / "config" / "agent_loop.yaml"
 
-CPU_ENV = {
-    "VERL_PLATFORM": "cpu",
-    "VERL_ENGINE_DEVICE": "cuda",
-    "VERL_USE_EXTERNAL_MODULES": "recipe.rwml.cpu",
-    "RAY_DEDUP_LOGS": "0",
-}
 SMALL = [
     "+platform=cpu",
     "data.train_batch_size=2",
@@ -47,7 +42,7 @@ def train(config: str, overrides: list[str], workdir: Path) -> tuple[dict[int, d
     """Run one stage through main_rwml on the CPU backend; the console log is kept beside the checkpoints."""
     log_path = workdir / f"{config}.log"
     sync_log = workdir / f"{config}.syncs.jsonl"
-    env = {**os.environ, **CPU_ENV, "RWML_CPU_SYNC_LOG": str(sync_log)}
+    env = {**os.environ, **CPU_ENV, "RAY_DEDUP_LOGS": "0", "RWML_CPU_SYNC_LOG": str(sync_log)}
     cmd = [sys.executable, "-m", "recipe.rwml.main_rwml", "--config-name", config, *SMALL, *overrides]
     with open(log_path, "w") as log:
         proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=900)

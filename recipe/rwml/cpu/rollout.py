@@ -124,21 +124,6 @@ class HFRolloutServer:
                 f.write(json.dumps(record) + "\n")
         return len(state)
 
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        """The serving weights (tests compare them with the actor's)."""
-        return {k: v.detach().clone() for k, v in self.generator.model.state_dict().items()}
-
-    def stats(self) -> dict[str, Any]:
-        sizes = self.generator.batch_sizes
-        return {
-            "batches": len(sizes),
-            "requests": sum(sizes),
-            "max_batch": max(sizes, default=0),
-            "generate_s": self.generator.busy_s,
-            "weight_syncs": self.weight_syncs,
-            "global_steps": self.global_steps,
-        }
-
     async def set_global_steps(self, global_steps: int) -> None:
         self.global_steps = global_steps
 
