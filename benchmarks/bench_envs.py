@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from envs.alfworld_env import BUNDLED_DATA_ROOT, AlfWorldEnv, list_alfworld_tasks
 from envs.pool import EnvWorkerPool
@@ -16,6 +17,21 @@ from envs.pool import EnvWorkerPool
 def _walkthroughs() -> list[tuple[str, list[str]]]:
     tasks = list_alfworld_tasks(BUNDLED_DATA_ROOT, "train")
     return [(t.kwargs["game_file"], json.load(open(t.kwargs["game_file"]))["walkthrough"]) for t in tasks]
+
+
+def _walk_steps_per_s(env: Any, reset: Any, games: list[tuple[str, list[str]]], rounds: int) -> float:
+    """Steps per second of replaying each game's walkthrough (`reset(game)` before each; resets not timed)."""
+    steps, elapsed = 0, 0.0
+    for _ in range(rounds):
+        for game, walk in games:
+            reset(game)
+            t0 = time.perf_counter()
+            for a in walk:
+                env.step(a)
+            elapsed += time.perf_counter() - t0
+            steps += len(walk)
+    env.close()
+    return steps / elapsed
 
 
 def raw_steps_per_s(games: list[tuple[str, list[str]]], rounds: int) -> float:
@@ -28,35 +44,21 @@ def raw_steps_per_s(games: list[tuple[str, list[str]]], rounds: int) -> float:
         request_infos=infos,
         wrappers=[AlfredDemangler(shuffle=False), AlfredInfos, AlfredExpert(AlfredExpertType.HANDCODED)],
     )
-    steps, elapsed = 0, 0.0
-    for _ in range(rounds):
-        for game, walk in games:
-            env.load(game)
-            env.reset()
-            t0 = time.perf_counter()
-            for a in walk:
-                env.step(a)
-            elapsed += time.perf_counter() - t0
-            steps += len(walk)
-    env.close()
-    return steps / elapsed
+
+    def reset(game: str) -> None:
+        env.load(game)
+        env.reset()
+
+    return _walk_steps_per_s(env, reset, games, rounds)
 
 
 def wrapper_steps_per_s(games: list[tuple[str, list[str]]], rounds: int) -> float:
     from envs.base import TaskSpec
 
     env = AlfWorldEnv()
-    steps, elapsed = 0, 0.0
-    for _ in range(rounds):
-        for game, walk in games:
-            env.reset(TaskSpec("alfworld", game, "bench", {"game_file": game}))
-            t0 = time.perf_counter()
-            for a in walk:
-                env.step(a)
-            elapsed += time.perf_counter() - t0
-            steps += len(walk)
-    env.close()
-    return steps / elapsed
+    return _walk_steps_per_s(
+        env, lambda game: env.reset(TaskSpec("alfworld", game, "bench", {"game_file": game})), games, rounds
+    )
 
 
 def episodes_per_s(num_workers: int, episodes: int) -> float:

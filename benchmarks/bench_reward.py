@@ -22,12 +22,11 @@ import numpy as np
 from envs.alfworld_env import USER_ALFWORLD_DATA
 from envs.registry import list_tasks, make_env
 from reward_score.alfworld_pairs import play
+from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, with_status
 from reward_score.batcher import EmbeddingCache
 from reward_score.calibrate import rewrite
-from reward_score.parse import with_status
 from reward_score.scoring import Scorer
 from reward_score.settings import RewardSettings
-from reward_score.tags import STATE_CLOSE, STATE_OPEN
 
 GROUP = 8
 
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--repeats", type=int, default=3, help="manager and raw encode: best of N runs")
     args = ap.parse_args(argv)
 
-    from scripts.tiny_model import make_tiny_model  # a policy tokenizer for verl's DataProto, built offline
+    from recipe.rwml.base_models import make_tiny_model  # a policy tokenizer for verl's DataProto, built offline
 
     transitions = real_transitions(args.data_root, args.split, args.samples // GROUP, args.seed)
     samples = predictions(transitions, args.seed)[: args.samples]

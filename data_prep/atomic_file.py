@@ -6,12 +6,14 @@ cluster. Every temporary file made here gets the mode the target had, or else wh
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def new_file_mode() -> int:
@@ -51,3 +53,8 @@ def write_atomic(path: str | Path, data: str | bytes, *, fsync: bool = False) ->
         if fsync:
             f.flush()
             os.fsync(f.fileno())
+
+
+def write_json_atomic(path: str | Path, data: Any) -> None:
+    """Replace `path` with `data` as indented JSON with sorted keys and a final newline."""
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")

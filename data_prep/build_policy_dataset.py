@@ -1,6 +1,6 @@
 """Tasks -> the stage-2 policy-RL parquet: one row per ALFWorld game or tau2-bench task, train and val.
 
-Rows come from `recipe.rwml.agent_loop.policy_row` (agent_name `rwml_env_agent`, the task as a TaskSpec in
+Rows come from `policy_row` (agent_name `rwml_env_agent`, the task as a TaskSpec in
 `extra_info.task`), so the agent loop plays that game or task. Splits follow the benchmark's own:
 
     ALFWorld   --train-split train -> train.parquet, --val-split valid_seen -> val.parquet (valid_unseen: the
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_prep.build_wm_dataset import make_temp
+from data_prep.atomic_file import atomic_path
 from envs.base import EnvError, TaskSpec
 from envs.registry import list_tasks, spread_tasks
+from recipe.rwml.agent_loop_settings import AGENT_NAME
 
 DEFAULT_SPLITS = {"alfworld": (["train"], ["valid_seen"]), "tau2": (["train"], ["test"])}
 
@@ -78,9 +78,30 @@ def collect_tasks(
     return tasks
 
 
-def policy_rows(tasks: list[TaskSpec]) -> list[dict[str, Any]]:
-    from recipe.rwml.agent_loop import policy_row
+def policy_row(
+    task: TaskSpec, index: int, *, data_source: str | None = None, goal: str | None = None
+) -> dict[str, Any]:
+    """One stage-2 dataset row (verl RLHFDataset layout) that makes the agent loop play `task`.
 
+    The `prompt` column only describes the task (the loop builds its own prompts from the env); `data_source`
+    groups validation metrics (default: `alfworld`, or `tau2_<domain>` when the task names its domain). The task
+    is stored as JSON text: parquet cannot hold an empty struct, and would merge the kwargs of ALFWorld and tau2
+    rows into one schema. `env_kwargs` (JSON text too) overrides the env's constructor settings for this row.
+    """
+    if data_source is None:
+        domain = task.kwargs.get("domain")
+        data_source = f"{task.env}_{domain}" if domain else task.env
+    return {
+        "data_source": data_source,
+        "prompt": [{"role": "user", "content": goal or f"{task.env} task {task.task_id} ({task.split})"}],
+        "ability": "agent",
+        "reward_model": {"style": "env", "ground_truth": task.task_id},
+        "extra_info": {"index": index, "task": json.dumps(task.to_dict()), "split": task.split},
+        "agent_name": AGENT_NAME,
+    }
+
+
+def policy_rows(tasks: list[TaskSpec]) -> list[dict[str, Any]]:
     return [policy_row(t, i) for i, t in enumerate(tasks)]
 
 
@@ -92,14 +113,8 @@ def task_identity(row: dict[str, Any]) -> tuple[str, str, str]:
 
 def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
     """All rows in one file, written to a temporary file and renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = make_temp(path)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(pa.Table.from_pylist(rows), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def build_parser() -> argparse.ArgumentParser:

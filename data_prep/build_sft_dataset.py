@@ -9,7 +9,7 @@ the RL data. Columns:
     messages    [system, user, assistant]: the world-model prompt, then the target answer
     system      the system message text        prompt    the user message text
     response    the target answer: an empty <think></think> block (the real reasoning is unknown) followed by
-                <next_state>ground truth</next_state>, the tags of reward_score.tags
+                <next_state>ground truth</next_state>, the format of reward_score.answer_format
     data_source, extra_info   as in the world-model parquet (extra_info.split, index, task_id, state_kind, ...)
 
 verl 0.9.1's SFT trainer (`torchrun -m verl.trainer.sft_trainer`, config `sft_trainer_engine`) reads it with its
@@ -35,8 +35,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from data_prep.build_wm_dataset import EXTRA_INFO_TYPE, MESSAGES_TYPE, Triplet, run_cli
-from data_prep.wm_prompts import target_response
+from data_prep.build_wm_dataset import run_cli
+from data_prep.wm_triplets import EXTRA_INFO_TYPE, MESSAGES_TYPE, Triplet
+from reward_score.answer_format import target_response
 
 SFT_SCHEMA = pa.schema(
     [

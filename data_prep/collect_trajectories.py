@@ -25,11 +25,13 @@ from typing import Any
 from tqdm import tqdm
 
 from data_prep.episode_store import EpisodeStore
-from data_prep.policies import EXPERT_SOURCES, POLICY_NAMES, PolicyError, make_policy
+from data_prep.policies import EXPERT_SOURCES, POLICY_NAMES, PolicyError, make_policy, openai_spec
 from envs.base import EnvError
 from envs.episode import episode_id
 from envs.pool import EnvWorkerPool
 from envs.registry import ENV_NAMES, list_tasks, spread_tasks
+from envs.user_sim_args import add_user_sim_args, user_sim_kwargs
+from recipe.rwml.policy_prompts import HISTORY_WINDOW
 
 DEFAULT_MAX_STEPS = {"alfworld": 30, "tau2": 60}
 
@@ -62,15 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", default=None, help="openai policy: e.g. http://127.0.0.1:8000/v1")
     p.add_argument("--model", default=None, help="openai policy: served model name")
     p.add_argument("--api-key", default="EMPTY")
-    p.add_argument("--history-window", type=int, default=None, help="openai policy: steps of history in the prompt")
     p.add_argument(
-        "--user-model",
+        "--history-window",
+        type=int,
         default=None,
-        help="tau2 user simulator (litellm name, e.g. openai/Qwen3-8B or hosted_vllm/Qwen3-8B)",
+        help="openai policy: past steps in the prompt (default: as stage 2 and evaluation, ALFWorld 2, tau2 5)",
     )
-    p.add_argument("--user-base-url", default=None, help="tau2 user simulator endpoint")
-    p.add_argument("--user-api-key", default=None)
-    p.add_argument("--user-temperature", type=float, default=0.0)
+    p.add_argument(
+        "--tau2-tools-in-prompt",
+        action="store_true",
+        help="openai policy, tau2: describe the tools in the system prompt instead of the API's `tools` "
+        "(servers without a tool parser; evaluation has the same flag)",
+    )
+    add_user_sim_args(p)
     p.add_argument("--workers", type=int, default=2, help="Ray env workers; 0 runs in this process")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output JSONL (appended to; rerun to resume)")
@@ -84,23 +90,13 @@ def policy_spec(args: argparse.Namespace) -> dict[str, Any]:
         return {"name": "gold", "epsilon": args.epsilon}
     if args.policy == "random":
         return {"name": "random"}
-    return {
-        "name": "openai",
-        "base_url": args.base_url,
-        "model": args.model,
-        "temperature": args.temperature,
-        "max_tokens": args.max_tokens,
-        "api_key": args.api_key,
-        "history_window": args.history_window,
-    }
+    return openai_spec(args, HISTORY_WINDOW[args.env] if args.history_window is None else args.history_window)
 
 
 def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if args.env != "tau2":
         return {}
-    kw = {"user_model": args.user_model, "user_base_url": args.user_base_url, "user_temperature": args.user_temperature}
-    if args.user_api_key:
-        kw["user_api_key"] = args.user_api_key
+    kw = user_sim_kwargs(args)
     if args.policy == "gold":
         kw["allow_user_tool_calls"] = True  # telecom gold actions include the customer's own device calls
     return kw

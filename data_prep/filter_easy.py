@@ -18,7 +18,8 @@ The paper trains the small world model on 10% of the data and filters the other 
 tasks are left out of OUT, unscored.
 
 Writes OUT (the kept rows, same schema as the input, atomically), REPORT_DIR/report.json (counts, tau_easy, the
-realised easy fraction) and REPORT_DIR/mean_reward_hist.png.
+realised easy fraction) and REPORT_DIR/mean_reward_hist.png. Sampling, scoring and the cache are in
+data_prep.easy_scores; this module picks tau_easy, selects the rows and reports.
 
     python -m data_prep.filter_easy --input data/wm/train.parquet --out data/wm/train_filtered.parquet \\
         --base-url http://127.0.0.1:8000/v1 --model wm-sft --k 10 --p-keep 0.1 --easy-fraction 0.3
@@ -27,52 +28,26 @@ realised easy fraction) and REPORT_DIR/mean_reward_hist.png.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
-import os
 import sys
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
-from data_prep.build_wm_dataset import make_temp, write_json_atomic
-
-CACHE_VERSION = 1
-
-
-class FilterError(RuntimeError):
-    """The filter cannot go on: endpoint unreachable, server error, cache from other settings, bad input."""
-
-
-# ----------------------------------------------------------------------------------------------- samples
-
-
-def sample_key(row: dict[str, Any]) -> str:
-    """A key of the sample's content: source, prompt, ground truth and state kind."""
-    extra = row.get("extra_info") or {}
-    payload = json.dumps(
-        [row["data_source"], row["prompt"], row["reward_model"]["ground_truth"], extra.get("state_kind")],
-        ensure_ascii=False,
-        sort_keys=True,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
-
-
-def unit_hash(seed: int, key: str, salt: str) -> float:
-    """A uniform number in [0, 1) from the seed and the sample key."""
-    digest = hashlib.sha256(f"{seed}:{salt}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") / 2**64
-
-
-def task_of(row: dict[str, Any]) -> tuple[str, str]:
-    """(data_source, task id) of a world-model row."""
-    return str(row["data_source"]), str((row.get("extra_info") or {}).get("task_id", ""))
+from data_prep.atomic_file import atomic_path, write_json_atomic
+from data_prep.easy_scores import (
+    CACHE_VERSION,
+    FilterError,
+    ScoreCache,
+    iter_rows,
+    sample_key,
+    score_all,
+    task_of,
+    unit_hash,
+)
 
 
 def load_excluded(paths: list[str]) -> set[tuple[str, str]]:
@@ -86,12 +61,6 @@ def load_excluded(paths: list[str]) -> set[tuple[str, str]]:
     return excluded
 
 
-def iter_rows(path: Path, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-    pf = pq.ParquetFile(path)
-    for batch in pf.iter_batches(batch_size=batch_size):
-        yield batch.to_pylist()
-
-
 def check_input(path: Path) -> int:
     if not path.is_file():
         raise FilterError(f"input parquet {path} does not exist")
@@ -100,116 +69,6 @@ def check_input(path: Path) -> int:
     if missing:
         raise FilterError(f"{path}: not a world-model parquet (missing columns {sorted(missing)})")
     return pf.metadata.num_rows
-
-
-# ----------------------------------------------------------------------------------------------- cache
-
-
-class ScoreCache:
-    """JSONL of {"key", "rewards", "mean"} lines after one {"meta": settings} line; append-only, fsync'ed."""
-
-    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
-        self.path = path
-        self.means: dict[str, float] = {}
-        if path.exists() and path.stat().st_size:
-            self._load(meta)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(json.dumps({"meta": meta}, sort_keys=True) + "\n")
-
-    def _load(self, meta: dict[str, Any]) -> None:
-        data = self.path.read_bytes()
-        if not data.endswith(b"\n"):  # a torn last line from a killed run: cut it
-            data = data[: data.rfind(b"\n") + 1]
-            tmp = make_temp(self.path)
-            Path(tmp).write_bytes(data)
-            os.replace(tmp, self.path)
-        lines = data.decode("utf-8").splitlines()
-        try:
-            head = json.loads(lines[0])["meta"]
-        except (ValueError, KeyError, TypeError, IndexError) as err:
-            raise FilterError(f"{self.path}:1: not a filter_easy score cache ({err})") from err
-        if head != json.loads(json.dumps(meta)):
-            diff = sorted(k for k in set(head) | set(meta) if head.get(k) != meta.get(k))
-            raise FilterError(
-                f"{self.path} holds scores made with other settings (differs in {diff}); "
-                "pass another --cache or delete it"
-            )
-        for lineno, line in enumerate(lines[1:], start=2):
-            try:
-                d = json.loads(line)
-                self.means[d["key"]] = float(d["mean"])
-            except (ValueError, KeyError, TypeError) as err:
-                raise FilterError(f"{self.path}:{lineno}: bad cache line ({err})") from err
-
-    def add(self, entries: list[dict[str, Any]]) -> None:
-        with open(self.path, "a", encoding="utf-8") as f:
-            for e in entries:
-                f.write(json.dumps(e) + "\n")
-                self.means[e["key"]] = e["mean"]
-            f.flush()
-            os.fsync(f.fileno())
-
-
-# ----------------------------------------------------------------------------------------------- sampling
-
-
-class Sampler:
-    """K completions per prompt from an OpenAI-compatible endpoint: n=K per request, topped up when fewer come."""
-
-    def __init__(
-        self, base_url: str, model: str, api_key: str, k: int, temperature: float, max_tokens: int, timeout: float
-    ) -> None:
-        import openai
-
-        self.openai = openai
-        self.client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=2)
-        self.base_url, self.model, self.k = base_url, model, k
-        self.temperature, self.max_tokens = temperature, max_tokens
-        self.use_n = True
-
-    def _fail(self, err: Exception) -> FilterError:
-        return FilterError(f"world-model endpoint {self.base_url} (model {self.model!r}) failed: {err}")
-
-    def check(self) -> None:
-        """The endpoint answers and serves the model."""
-        try:
-            served = [m.id for m in self.client.models.list().data]
-        except self.openai.OpenAIError as err:
-            raise self._fail(err) from err
-        if self.model not in served:
-            raise FilterError(f"world-model endpoint {self.base_url} does not serve {self.model!r}; it serves {served}")
-
-    def sample(self, messages: list[dict[str, str]], seed: int) -> list[str]:
-        texts: list[str] = []
-        attempt = 0
-        while len(texts) < self.k:
-            want = self.k - len(texts) if self.use_n else 1
-            try:
-                resp = self.client.chat.completions.create(
-                    model=self.model,
-                    messages=messages,
-                    n=want,
-                    temperature=self.temperature,
-                    max_tokens=self.max_tokens,
-                    seed=(seed + attempt) % 2**31,
-                )
-            except self.openai.BadRequestError as err:
-                if want > 1:  # a server that refuses n > 1: one choice per request from now on
-                    self.use_n = False
-                    continue
-                raise self._fail(err) from err
-            except self.openai.OpenAIError as err:
-                raise self._fail(err) from err
-            if not resp.choices:
-                raise self._fail(ValueError("the response has no choices"))
-            texts.extend((c.message.content or "") for c in resp.choices[:want])
-            attempt += 1
-        return texts
-
-
-# ----------------------------------------------------------------------------------------------- threshold
 
 
 def choose_tau(means: list[float], easy_fraction: float) -> float:
@@ -248,13 +107,9 @@ def write_histogram(means: list[float], tau: float, path: Path, k: int) -> None:
     ax.set_title(f"World-model difficulty ({len(means)} samples)")
     ax.legend()
     fig.tight_layout()
-    tmp = make_temp(path)
-    fig.savefig(tmp, format="png", dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
     plt.close(fig)
-    os.replace(tmp, path)
-
-
-# ----------------------------------------------------------------------------------------------- main
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,53 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def score_all(
-    args: argparse.Namespace,
-    src: Path,
-    total: int,
-    cache: ScoreCache,
-    reward_kwargs: dict,
-    excluded: set[tuple[str, str]],
-) -> None:
-    """Sample and score every sample missing from the cache, a chunk at a time."""
-    from reward_score import compute_score_batch
-
-    sampler = Sampler(args.base_url, args.model, args.api_key, args.k, args.temperature, args.max_tokens, args.timeout)
-    sampler.check()
-    chunk = max(4 * args.concurrency, 32)
-    bar = tqdm(total=total, desc="scoring samples", unit="sample")
-    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-        for rows in iter_rows(src, chunk):
-            todo: dict[str, dict[str, Any]] = {}
-            for row in rows:
-                key = sample_key(row)
-                if key not in cache.means and task_of(row) not in excluded:
-                    todo.setdefault(key, row)
-            bar.update(len(rows) - len(todo))
-            if not todo:
-                continue
-            keys = list(todo)
-            seeds = [int(unit_hash(args.seed, key, "sampling") * 2**31) for key in keys]
-            outs = list(pool.map(sampler.sample, [todo[k]["prompt"] for k in keys], seeds))
-            flat_rows = [todo[key] for key, texts in zip(keys, outs, strict=True) for _ in texts]
-            results = compute_score_batch(
-                [r["data_source"] for r in flat_rows],
-                [t for texts in outs for t in texts],
-                [r["reward_model"]["ground_truth"] for r in flat_rows],
-                [r.get("extra_info") for r in flat_rows],
-                **reward_kwargs,
-            )
-            entries, i = [], 0
-            for key, texts in zip(keys, outs, strict=True):
-                rewards = [float(r["score"]) for r in results[i : i + len(texts)]]
-                i += len(texts)
-                entries.append({"key": key, "rewards": rewards, "mean": sum(rewards) / len(rewards)})
-            cache.add(entries)
-            bar.update(len(todo))
-    bar.close()
-
-
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def reward_kwargs_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The reward settings of checked arguments; a bad argument raises FilterError naming it."""
     if args.k < 1:
         raise FilterError(f"--k must be >= 1, got {args.k}")
     if not 0.0 <= args.p_keep <= 1.0:
@@ -347,6 +157,43 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise FilterError(f"--reward-kwargs is not JSON: {err}") from err
     if not isinstance(reward_kwargs, dict):
         raise FilterError("--reward-kwargs must be a JSON object")
+    return reward_kwargs
+
+
+def write_kept(
+    src: Path, out: Path, keys_means: list[tuple[str, float | None]], tau: float, seed: int, p_keep: float
+) -> dict[str, int]:
+    """Write the kept rows of `src` to `out` (atomically); return the counts of easy, easy kept, hard, excluded rows.
+
+    `keys_means` holds each row's (sample key, mean reward) in file order; None marks a row of an excluded task.
+    An easy row (mean >= tau) is kept when its seeded hash falls below `p_keep`; every hard row is kept.
+    """
+    counts = {"easy": 0, "easy_kept": 0, "hard": 0, "excluded": 0}
+    pf = pq.ParquetFile(src)
+    with atomic_path(out) as tmp, pq.ParquetWriter(tmp, pf.schema_arrow) as writer:
+        pos = 0
+        for batch in pf.iter_batches(batch_size=4096):
+            mask = []
+            for key, mean in keys_means[pos : pos + batch.num_rows]:
+                if mean is None:
+                    counts["excluded"] += 1
+                    keep = False
+                elif mean >= tau:
+                    counts["easy"] += 1
+                    keep = unit_hash(seed, key, "keep") < p_keep
+                    counts["easy_kept"] += keep
+                else:
+                    counts["hard"] += 1
+                    keep = True
+                mask.append(keep)
+            pos += batch.num_rows
+            writer.write_table(pa.Table.from_batches([batch]).filter(pa.array(mask, type=pa.bool_())))
+    return counts
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Score, choose tau_easy, write the kept rows and the report; return the report."""
+    reward_kwargs = reward_kwargs_of(args)
 
     src, out = Path(args.input), Path(args.out)
     if src.resolve() == out.resolve():
@@ -377,33 +224,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     means = [m for _, m in keys_means if m is not None]
     tau = args.tau_easy if args.tau_easy is not None else choose_tau(means, args.easy_fraction)
 
-    counts = {"easy": 0, "easy_kept": 0, "hard": 0, "excluded": 0}
-    pf = pq.ParquetFile(src)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = make_temp(out)
-    try:
-        with pq.ParquetWriter(tmp, pf.schema_arrow) as writer:
-            pos = 0
-            for batch in pf.iter_batches(batch_size=4096):
-                mask = []
-                for key, mean in keys_means[pos : pos + batch.num_rows]:
-                    if mean is None:
-                        counts["excluded"] += 1
-                        keep = False
-                    elif mean >= tau:
-                        counts["easy"] += 1
-                        keep = unit_hash(args.seed, key, "keep") < args.p_keep
-                        counts["easy_kept"] += keep
-                    else:
-                        counts["hard"] += 1
-                        keep = True
-                    mask.append(keep)
-                pos += batch.num_rows
-                writer.write_table(pa.Table.from_batches([batch]).filter(pa.array(mask, type=pa.bool_())))
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    counts = write_kept(src, out, keys_means, tau, args.seed, args.p_keep)
 
     n = len(means)
     report = {

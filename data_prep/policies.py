@@ -1,17 +1,19 @@
 """Policies that play episodes for trajectory collection.
 
-- `openai`: any OpenAI-compatible chat endpoint (vLLM in production), with the ReAct-style prompt of
-  `recipe.rwml.policy_prompts` (reasoning, then the action in tags) -- the same prompt the stage-2 agent
-  loop uses, so collected behaviour matches the policy being trained.
+- `openai`: any OpenAI-compatible chat endpoint (vLLM in production), prompted and parsed exactly as the stage-2
+  agent loop does (`recipe.rwml.policy_prompts`, `recipe.rwml.policy_actions`; tau2 tools passed natively), so
+  collected behaviour matches the policy being trained. Evaluation uses the same client.
 - `expert` (ALFWorld): the game's stored walkthrough, then alfworld's handcoded expert (or the handcoded expert
   only), replaced with probability epsilon by a random admissible action, so episodes hold both successes and
   failures.
 - `random` (ALFWorld): a uniformly random admissible action.
-- `gold` (tau2): replays the task's gold actions (`envs.tau2_env.gold_action_strings`: the tool calls,
+- `gold` (tau2): replays the task's gold actions (`envs.tau2_tasks.gold_action_strings`: the tool calls,
   then what the user must hear, then ###STOP###), each tool call perturbed with probability epsilon
   (dropped, an argument corrupted, or swapped for another tool).
 
-Every policy returns `(raw_output, action)`; scripted policies explain their choice in `raw_output`.
+Every policy returns `(raw_output, action)`; scripted policies explain their choice in `raw_output`. `action` is
+None when a model's output holds no usable action (`data_prep.rollout` then answers with the format reminder and
+does not step the env).
 Randomness comes from a per-episode seed so a resumed or re-sharded run makes the same choices.
 """
 
@@ -45,7 +47,7 @@ class PolicyContext:
 class Policy(Protocol):
     def reset(self, seed: int) -> None: ...
 
-    def act(self, ctx: PolicyContext) -> tuple[str, str]: ...
+    def act(self, ctx: PolicyContext) -> tuple[str, str | None]: ...
 
     def metadata(self) -> dict[str, Any]: ...
 
@@ -126,7 +128,7 @@ class Tau2GoldPolicy:
         self._plan = None
 
     def _make_plan(self, ctx: PolicyContext) -> list[tuple[str, str]]:
-        from envs.tau2_env import gold_action_strings
+        from envs.tau2_tasks import gold_action_strings
 
         tools = [t["function"]["name"] if "function" in t else t.get("name") for t in ctx.info.get("tools", [])]
         plan: list[tuple[str, str]] = []
@@ -177,7 +179,13 @@ def _corrupt(value: Any) -> Any:
 
 
 class OpenAIPolicy:
-    """A model behind an OpenAI-compatible chat endpoint, prompted ReAct-style."""
+    """The policy client: a model behind an OpenAI-compatible chat endpoint, prompted as the stage-2 agent loop
+    prompts it (`recipe.rwml.policy_prompts`) and parsed by the same parser (`recipe.rwml.policy_actions`).
+
+    tau2 tools go through the API's native `tools` (vLLM: `--enable-auto-tool-choice --tool-call-parser hermes`);
+    `native_tools=False` writes them into the system prompt instead, for endpoints without tool calling. `act`
+    returns `(text, None)` for an output with no usable action: the caller must not send it to the env.
+    """
 
     def __init__(
         self,
@@ -190,6 +198,7 @@ class OpenAIPolicy:
         timeout: float = 120.0,
         max_retries: int = 2,
         history_window: int | None = None,
+        native_tools: bool = True,
     ) -> None:
         from openai import OpenAI
 
@@ -198,7 +207,9 @@ class OpenAIPolicy:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.history_window = history_window
+        self.native_tools = native_tools
         self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries)
+        self._tools: list[dict[str, Any]] = []
 
     def check_reachable(self) -> None:
         """Fail fast with the endpoint in the message instead of after the first episode's retries."""
@@ -215,12 +226,17 @@ class OpenAIPolicy:
 
     def reset(self, seed: int) -> None:
         self.seed = seed
+        self._tools = []
 
-    def act(self, ctx: PolicyContext) -> tuple[str, str]:
+    def act(self, ctx: PolicyContext) -> tuple[str, str | None]:
         import openai
 
-        from recipe.rwml.policy_prompts import NO_ACTION, build_policy_messages, parse_action
+        from recipe.rwml.policy_actions import parse_action, tool_calls_text
+        from recipe.rwml.policy_prompts import build_policy_messages, tool_schemas
 
+        if not ctx.history:
+            self._tools = tool_schemas(ctx.info)  # the reset info carries the tools; later steps may not
+        native = ctx.env == "tau2" and self.native_tools and bool(self._tools)
         messages = build_policy_messages(
             env=ctx.env,
             task=ctx.task,
@@ -228,24 +244,59 @@ class OpenAIPolicy:
             history=[(s.action, s.next_observation) for s in ctx.history],
             observation=ctx.observation,
             admissible=ctx.admissible,
-            info=ctx.info,
+            info={**ctx.info, "tools": self._tools} if self._tools else ctx.info,
             history_window=self.history_window,
+            tools_in_prompt=not native,
         )
+        extra: dict[str, Any] = {}
+        if native:
+            messages = [_api_message(m) for m in messages]
+            extra = {"tools": self._tools, "tool_choice": "auto"}
         try:
             resp = self.client.chat.completions.create(
-                model=self.model, messages=messages, temperature=self.temperature, max_tokens=self.max_tokens
+                model=self.model, messages=messages, temperature=self.temperature, max_tokens=self.max_tokens, **extra
             )
         except openai.APIConnectionError as err:
             raise PolicyError(f"cannot reach the policy endpoint {self.base_url}: {err}") from err
-        text = resp.choices[0].message.content or ""
+        msg = resp.choices[0].message
+        text = msg.content or ""
+        if msg.tool_calls:  # the server parsed the calls out of the text: put them back for the one parser
+            text += "\n" + tool_calls_text([(c.function.name, c.function.arguments) for c in msg.tool_calls])
         action, _ok = parse_action(text, ctx.env)
-        return text, action if action is not None else NO_ACTION
+        return text, action
 
     def metadata(self) -> dict[str, Any]:
         return {"name": "openai", "model": self.model, "base_url": self.base_url, "temperature": self.temperature}
 
 
+def _api_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A chat-template message as the OpenAI API takes it (tool-call arguments as JSON text)."""
+    if not message.get("tool_calls"):
+        return message
+    calls = []
+    for call in message["tool_calls"]:
+        fn = dict(call["function"])
+        if not isinstance(fn["arguments"], str):
+            fn["arguments"] = json.dumps(fn["arguments"], ensure_ascii=False)
+        calls.append({**call, "function": fn})
+    return {**message, "tool_calls": calls}
+
+
 POLICY_NAMES = ("openai", "expert", "random", "gold")
+
+
+def openai_spec(args: Any, history_window: int | None) -> dict[str, Any]:
+    """The `make_policy` spec of the `openai` policy from the flags collection and evaluation share."""
+    return {
+        "name": "openai",
+        "base_url": args.base_url,
+        "model": args.model,
+        "temperature": args.temperature,
+        "max_tokens": args.max_tokens,
+        "api_key": args.api_key,
+        "history_window": history_window,
+        "native_tools": not args.tau2_tools_in_prompt,
+    }
 
 
 def make_policy(spec: dict[str, Any]) -> Policy:

@@ -7,8 +7,9 @@ from typing import Any
 
 from data_prep.policies import Policy, PolicyContext, make_policy
 from envs.base import TaskSpec, TextEnv
-from envs.episode import Episode, StepRecord, episode_id
+from envs.episode import FORMAT_ERROR_KIND, Episode, StepRecord, episode_id
 from envs.registry import make_env
+from recipe.rwml.policy_actions import format_error_message
 
 
 def episode_seed(base_seed: int, eid: str) -> int:
@@ -28,6 +29,23 @@ def run_episode(
     for t in range(max_steps):
         ctx = PolicyContext(task.env, reset.task, reset.observation, steps, obs, env.admissible_actions, info)
         raw, action = policy.act(ctx)
+        if action is None:  # the one rule for an unparsable output: not shown to the env, answered with a reminder
+            reminder = format_error_message(task.env)
+            steps.append(
+                StepRecord(
+                    t=t,
+                    observation=obs,
+                    raw_output=raw,
+                    action=None,
+                    next_observation=reminder,
+                    reward=0.0,
+                    done=False,
+                    valid=False,
+                    state_kind=FORMAT_ERROR_KIND,
+                )
+            )
+            obs = reminder
+            continue
         result = env.step(action)
         step_info = {k: v for k, v in result.info.items() if k not in _BULKY_INFO}
         steps.append(

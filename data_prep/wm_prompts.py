@@ -2,14 +2,14 @@
 
 One place for the text a world model sees, used by the world-model (RL) and SFT dataset builders and usable by
 anything else that queries a world model. The answer format (reasoning in <think>, the predicted state in
-<next_state>) comes from `reward_score.tags`, the same module the reward parser reads, so the prompt and the parser
-cannot drift apart.
+<next_state>, the task-status line) comes from `reward_score.answer_format`, the same module the reward parser
+reads, so the prompt and the parser cannot drift apart.
 
 A prompt is two chat messages. The system message makes the model a world model of one environment (ALFWorld, or
 one tau2-bench domain with a compact list of its tools). The user message holds the agent's task, the last
 `history` steps before the current one (state, action, state, ...), the current state, the action to simulate, and
 the format instruction. ALFWorld ground truths, and tau2 user replies, end with a task-status line
-(`reward_score.parse.with_status`); the system message says so.
+(`reward_score.answer_format.with_status`); the system message says so.
 """
 
 from __future__ import annotations
@@ -20,12 +20,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from reward_score.parse import STATUS_DONE, STATUS_NOT_DONE
-from reward_score.tags import FORMAT_INSTRUCTION, STATE_CLOSE, STATE_OPEN, THINK_CLOSE, THINK_OPEN
+from reward_score.answer_format import FORMAT_INSTRUCTION, STATUS_RULE
 
 DEFAULT_HISTORY = {"alfworld": 2, "tau2": 5}  # the paper's H
-
-STATUS_RULE = f'The task-status line is exactly "{STATUS_DONE}" or "{STATUS_NOT_DONE}".'
 
 ALFWORLD_SYSTEM = (
     "You are a world model of ALFWorld, a text-based household environment. An agent acts in a house to complete a "
@@ -92,7 +89,7 @@ def tools_summary(tools: Sequence[dict[str, Any]]) -> str:
 @cache
 def tau2_tools(domain: str) -> tuple[dict[str, Any], ...]:
     """The agent tools of a tau2 domain (OpenAI schemas), from tau2's own registry (imports tau2 on first use)."""
-    from envs.tau2_env import DOMAINS, registry
+    from envs.tau2_tasks import DOMAINS, registry
 
     if domain not in DOMAINS:
         raise ValueError(f"unknown tau2 domain {domain!r}; expected one of {', '.join(DOMAINS)}")
@@ -175,13 +172,12 @@ def messages(env: str, domain: str | None, user: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": system_prompt(env, domain)}, {"role": "user", "content": user}]
 
 
-def target_response(next_state: str, reasoning: str = "") -> str:
-    """An answer in the world model's format: the reasoning block, then the state inside the state tags."""
-    return f"{THINK_OPEN}\n{reasoning.strip()}\n{THINK_CLOSE}\n{STATE_OPEN}\n{next_state.strip()}\n{STATE_CLOSE}"
-
-
 def episode_step_prompt(episode: dict[str, Any], index: int, history: int | None = None) -> tuple[str, str]:
-    """(system, user) texts for step `index` of an episode record (envs.episode layout), with `history` steps."""
+    """(system, user) texts for step `index` of an episode record (envs.episode layout), with `history` steps.
+
+    Every step of `episode["steps"]` must be an environment transition: drop format-error steps first
+    (data_prep.wm_episodes.env_transitions).
+    """
     env = check_env(episode["env"])
     h = DEFAULT_HISTORY[env] if history is None else history
     if h < 0:

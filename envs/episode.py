@@ -11,18 +11,22 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# The state kind of a step whose policy output had no usable action: the env was not stepped, the agent was shown a
+# format reminder (recipe.rwml.policy_actions), and world-model data leaves the step out.
+FORMAT_ERROR_KIND = "format_error"
+
 
 @dataclass
 class StepRecord:
     t: int
     observation: str  # what the agent saw before acting
     raw_output: str  # the policy's full text (reasoning + tagged action), or the scripted policy's note
-    action: str  # the parsed action string that was sent to the env
-    next_observation: str  # what the env answered
+    action: str | None  # the parsed action sent to the env; None: the output had none (the env was not stepped)
+    next_observation: str  # what the env answered (after action None: the format reminder the agent was shown)
     reward: float
     done: bool
     valid: bool  # False when the env could not apply the action ("Nothing happens.", bad tool call)
-    state_kind: str  # "observation" (ALFWorld) | "tool_response" | "user_reply" (tau2)
+    state_kind: str  # "observation" (ALFWorld) | "tool_response" | "user_reply" (tau2) | "format_error" (no action)
     info: dict[str, Any] = field(default_factory=dict)
 
 

@@ -38,7 +38,7 @@ def list_tasks(
 
         return list_alfworld_tasks(resolve_data_root(str(data_root) if data_root else None), split)
     if name == "tau2":
-        from envs.tau2_env import list_tau2_tasks
+        from envs.tau2_tasks import list_tau2_tasks
 
         if not domain:
             raise EnvError("tau2 needs a domain (airline, retail or telecom)")

@@ -44,7 +44,6 @@ import time
 import uuid
 from copy import deepcopy
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before tau2 imports litellm
@@ -72,60 +71,14 @@ from tau2.user.user_simulator import UserSimulator, UserState  # noqa: E402
 from tau2.utils.utils import get_now  # noqa: E402
 
 from envs.base import EnvError, ResetResult, StepResult, TaskSpec, TextEnv  # noqa: E402
+from envs.tau2_tasks import DOMAINS, STOP_TOKEN, TRANSFER_TOOL, get_tau2_task  # noqa: E402
 from envs.tau2_user import UserSimSettings  # noqa: E402
+from envs.user_sim_args import USER_MAX_TOKENS, USER_TEMPERATURE  # noqa: E402
 
-DOMAINS = ("airline", "retail", "telecom")
-STOP_TOKEN = "###STOP###"
-TRANSFER_TOOL = "transfer_to_human_agents"
 GREETING = DEFAULT_FIRST_AGENT_MESSAGE.content
 OFFLINE_OBSERVATION = "[no user simulator configured: the customer's first message was not simulated]"
 _TOOL_CALL_RE = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
 _ENV_KEYS = frozenset({"domain"})
-
-
-# ----------------------------------------------------------------------------------------------- tasks
-
-
-@cache
-def _domain_tasks(domain: str) -> tuple[dict[str, Task], dict[str, tuple[str, ...]]]:
-    """Every task in the domain's task file by id (file order), and tau2's named splits of it."""
-    if domain not in DOMAINS:
-        raise EnvError(f"unknown tau2 domain {domain!r}; expected one of {', '.join(DOMAINS)}")
-    tasks = registry.get_tasks_loader(domain)(None)
-    splits_loader = registry.get_task_splits_loader(domain)
-    splits = {name: tuple(ids) for name, ids in (splits_loader() if splits_loader else {}).items()}
-    return {t.id: t for t in tasks}, splits
-
-
-def tau2_splits(domain: str) -> list[str]:
-    """The split names `list_tau2_tasks` accepts for `domain`: "all" plus tau2's own (base, train, test, ...)."""
-    return ["all", *_domain_tasks(domain)[1]]
-
-
-def list_tau2_tasks(domain: str, split: str) -> list[TaskSpec]:
-    """The tasks of one tau2 split, in the order of tau2's task file.
-
-    Splits are tau2's own (`split_tasks.json` beside each domain's tasks): `train`, `test`, and `base` (the
-    benchmark's standard set, train + test); "all" is `base`. telecom also has `small` and `full` (the 2285
-    generated tasks in its task file).
-    """
-    tasks, splits = _domain_tasks(domain)
-    name = "base" if split == "all" else split
-    if name not in splits:
-        raise EnvError(f"unknown tau2 split {split!r} for domain {domain!r}; expected one of {tau2_splits(domain)}")
-    wanted = set(splits[name])
-    missing = wanted - tasks.keys()
-    if missing:
-        raise EnvError(f"tau2 {domain} split {name!r} names tasks missing from the task file: {sorted(missing)[:5]}")
-    return [TaskSpec(env="tau2", task_id=tid, split=split, kwargs={"domain": domain}) for tid in tasks if tid in wanted]
-
-
-def get_tau2_task(domain: str, task_id: str) -> Task:
-    """tau2's `Task` object for one task id."""
-    tasks, _ = _domain_tasks(domain)
-    if task_id not in tasks:
-        raise EnvError(f"unknown tau2 task id {task_id!r} in domain {domain!r} ({len(tasks)} tasks)")
-    return tasks[task_id]
 
 
 # ----------------------------------------------------------------------------------------------- actions
@@ -175,29 +128,6 @@ def parse_action(action: str) -> ParsedAction:
     return ParsedAction("tool", name=call["name"], arguments=arguments, requestor=requestor)
 
 
-def gold_action_strings(info: dict[str, Any]) -> list[str]:
-    """The scripted gold policy's actions for a reset `info`: the gold tool calls in order, then one message
-    that tells the user the task's communicate_info (where the reward basis counts it) and ends with ###STOP###
-    (no final message after a transfer to a human, which ends the conversation itself).
-
-    User-requestor calls (telecom) carry `"requestor": "user"`; they need `allow_user_tool_calls=True`.
-    """
-    actions = []
-    for act in info["gold_actions"]:
-        call: dict[str, Any] = {"name": act["name"], "arguments": act["arguments"]}
-        if act.get("requestor", "assistant") != "assistant":
-            call["requestor"] = act["requestor"]
-        actions.append(json.dumps(call, ensure_ascii=False))
-    if any(a["name"] == TRANSFER_TOOL for a in info["gold_actions"]):
-        return actions  # the transfer ends the conversation
-    said = [str(x) for x in info.get("communicate_info") or []]
-    if said and RewardType.COMMUNICATE.value in info.get("reward_basis", []):
-        actions.append(f"Here is the information you asked for: {' ; '.join(said)}. {STOP_TOKEN}")
-    else:
-        actions.append(STOP_TOKEN)
-    return actions
-
-
 # ----------------------------------------------------------------------------------------------- env
 
 
@@ -213,7 +143,8 @@ class Tau2Env(TextEnv):
         user_model: str | None = None,
         user_base_url: str | None = None,
         user_api_key: str | None = None,
-        user_temperature: float = 0.0,
+        user_temperature: float = USER_TEMPERATURE,
+        user_max_tokens: int = USER_MAX_TOKENS,
         user_timeout: float = 120.0,
         user_num_retries: int = 2,
         user_seed: int | None = None,
@@ -230,6 +161,7 @@ class Tau2Env(TextEnv):
             user_base_url=user_base_url,
             user_api_key=user_api_key,
             user_temperature=user_temperature,
+            user_max_tokens=user_max_tokens,
             user_timeout=user_timeout,
             user_num_retries=user_num_retries,
             user_seed=user_seed,

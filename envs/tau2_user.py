@@ -17,6 +17,8 @@ from tau2.data_model.tasks import Task  # noqa: E402
 from tau2.environment.environment import Environment  # noqa: E402
 from tau2.user.user_simulator import UserSimulator  # noqa: E402
 
+from envs.user_sim_args import USER_MAX_TOKENS, USER_TEMPERATURE  # noqa: E402
+
 
 @dataclass(frozen=True)
 class UserSimSettings:
@@ -25,7 +27,8 @@ class UserSimSettings:
     user_model: str | None = None  # litellm name, e.g. "openai/Qwen3-8B" or "hosted_vllm/Qwen3-8B"
     user_base_url: str | None = None  # e.g. "http://127.0.0.1:8000/v1"
     user_api_key: str | None = None  # "EMPTY" is sent when unset (vLLM ignores it; litellm's openai client needs one)
-    user_temperature: float = 0.0  # tau2's default, and the paper's for policy RL
+    user_temperature: float = USER_TEMPERATURE
+    user_max_tokens: int = USER_MAX_TOKENS  # per reply
     user_timeout: float = 120.0  # seconds per request
     user_num_retries: int = 2  # litellm retries per request (tau2 also re-asks on an empty answer)
     user_seed: int | None = None
@@ -49,6 +52,7 @@ class UserSimSettings:
         """Keyword arguments for tau2's `generate` (passed on to `litellm.completion`)."""
         args: dict[str, Any] = {
             "temperature": float(self.user_temperature),
+            "max_tokens": int(self.user_max_tokens),
             "timeout": float(self.user_timeout),
             "num_retries": int(self.user_num_retries),
             "api_key": self.user_api_key or "EMPTY",

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from envs.base import EnvError, ResetResult, StepResult, TaskSpec, TextEnv
 from envs.registry import list_tasks, make_env
-from reward_score.parse import with_status
+from reward_score.answer_format import with_status
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,15 @@ def play(
     return reset, steps
 
 
+def replay(env: TextEnv, task: TaskSpec, recorded: list[tuple[str, str]], *, where: str) -> None:
+    """Reset `env` to `task` and take the recorded (action, observation) steps again; a different observation
+    raises EnvError naming `where` and the step (the games are deterministic)."""
+    env.reset(task)
+    for i, (action, observation) in enumerate(recorded):
+        if env.step(action).observation != observation:
+            raise EnvError(f"{where}: replay of step {i} ({action!r}) diverged")
+
+
 def branch_pairs(
     env: TextEnv,
     task: TaskSpec,
@@ -79,11 +88,7 @@ def branch_pairs(
     for t in sorted(rng.sample(candidates, min(branches, len(candidates)))):
         obs_t, admissible, action, real = steps[t]
         other = rng.choice([a for a in admissible if a != action])
-        env.reset(task)
-        for i in range(t):
-            replayed = env.step(steps[i][2])
-            if replayed.observation != steps[i][3].observation:
-                raise EnvError(f"{task.task_id}: replay of step {i} ({steps[i][2]!r}) diverged")
+        replay(env, task, [(s[2], s[3].observation) for s in steps[:t]], where=task.task_id)
         alt = env.step(other)
         pairs.append(
             BranchPair(

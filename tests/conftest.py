@@ -32,6 +32,6 @@ def shared_alfworld() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from scripts.tiny_model import make_tiny_model
+    from recipe.rwml.base_models import make_tiny_model
 
     return make_tiny_model(tmp_path_factory.mktemp("tiny_model"))

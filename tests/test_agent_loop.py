@@ -1,7 +1,7 @@
 """The stage-2 env agent loop, driven the way verl's agent-loop worker drives it, on real ALFWorld and tau2 tasks.
 
 The model is a stand-in for verl's server manager: scripted token outputs (the expert's actions, or invalid ones),
-or the tiny random-weight causal LM of scripts/tiny_model.py generating for real. Rows go through verl's own
+or the tiny random-weight causal LM of recipe/rwml/base_models.py generating for real. Rows go through verl's own
 RLHFDataset, collate_fn and DataProto, and `AgentLoopWorker.generate_sequences` pads and scores the batch.
 """
 
@@ -192,7 +192,7 @@ def tokenizer(tiny_model_dir: Path) -> Any:
 
 
 def alf_row(game: dict[str, Any], shared_alfworld: Path) -> dict[str, Any]:
-    from recipe.rwml.agent_loop import policy_row
+    from data_prep.build_policy_dataset import policy_row
 
     return policy_row(game["task"], 0)
 
@@ -211,7 +211,7 @@ def test_policy_trainer_composes_and_validates_against_verl(tiny_model_dir: Path
     from verl.utils.config import omega_conf_to_dataclass, validate_config
     from verl.workers.config import FSDPActorConfig, RolloutConfig
 
-    from recipe.rwml.agent_loop import LoopSettings
+    from recipe.rwml.agent_loop_settings import LoopSettings
 
     cfg = compose(
         tiny_model_dir,
@@ -236,7 +236,7 @@ def test_policy_trainer_composes_and_validates_against_verl(tiny_model_dir: Path
 
 
 def test_unknown_loop_setting_is_an_error_naming_it(tiny_model_dir: Path) -> None:
-    from recipe.rwml.agent_loop import LoopSettings
+    from recipe.rwml.agent_loop_settings import LoopSettings
 
     cfg = compose(tiny_model_dir, "+actor_rollout_ref.rollout.custom.rwml_env.envs.alfworld.max_step=3")
     with pytest.raises(ValueError, match=r"envs\.alfworld: unknown setting 'max_step'"):
@@ -405,7 +405,7 @@ TAU2_USER_CONFIRM = "Yes, please go ahead with the return to my PayPal account."
 def retail_task() -> tuple[Any, list[str]]:
     """A real tau2 retail test task and its gold actions (tool calls, then the closing message)."""
     from envs.registry import list_tasks, make_env
-    from envs.tau2_env import gold_action_strings
+    from envs.tau2_tasks import gold_action_strings
 
     task = list_tasks("tau2", "test", domain="retail")[0]
     env = make_env("tau2")
@@ -430,7 +430,7 @@ def tau2_script(gold: list[str]) -> list[str]:
 def test_tau2_retail_gold_tool_calls_win_with_a_simulated_user(
     tiny_model_dir: Path, tokenizer: Any, retail_task: tuple[Any, list[str]], tmp_path: Path
 ) -> None:
-    from recipe.rwml.agent_loop import policy_row
+    from data_prep.build_policy_dataset import policy_row
 
     task, gold = retail_task
     script = tau2_script(gold)
@@ -469,7 +469,7 @@ def test_tau2_retail_gold_tool_calls_win_with_a_simulated_user(
 def test_tau2_malformed_tool_call_is_invalid_and_not_executed(
     tiny_model_dir: Path, tokenizer: Any, retail_task: tuple[Any, list[str]], tmp_path: Path
 ) -> None:
-    from recipe.rwml.agent_loop import policy_row
+    from data_prep.build_policy_dataset import policy_row
 
     task, gold = retail_task
     script = [

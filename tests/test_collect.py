@@ -158,8 +158,9 @@ def test_openai_policy_against_a_local_http_server(tmp_path):
         assert s["action"] in s["raw_output"] and "<action>" not in s["action"]
 
 
-def test_unparsable_model_output_is_an_invalid_action_and_stays_out_of_the_prompt(tmp_path):
-    from recipe.rwml.policy_prompts import NO_ACTION
+def test_unparsable_model_output_is_an_invalid_step_the_env_never_sees(tmp_path):
+    from envs.episode import FORMAT_ERROR_KIND
+    from recipe.rwml.policy_actions import format_error_message
 
     junk = "I am not sure what to do here. " * 100  # no <action> block, ~3k characters
     out = tmp_path / "junk.jsonl"
@@ -169,10 +170,12 @@ def test_unparsable_model_output_is_an_invalid_action_and_stays_out_of_the_promp
         assert collect_main([*args, "--workers", "0", "--out", str(out)]) == 0
         later_prompts = [json.dumps(r["messages"]) for r in server.requests[1:]]
     (ep,) = _read(out)
-    assert [s["action"] for s in ep["steps"]] == [NO_ACTION] * 3
-    assert all(s["raw_output"] == junk and not s["valid"] for s in ep["steps"])
-    assert ep["steps"][0]["next_observation"] == "Nothing happens."
-    assert later_prompts and all(junk.strip() not in p for p in later_prompts)
+    reminder = format_error_message("alfworld")
+    assert [s["action"] for s in ep["steps"]] == [None] * 3
+    assert all(s["state_kind"] == FORMAT_ERROR_KIND and not s["valid"] for s in ep["steps"])
+    assert all(s["raw_output"] == junk and s["next_observation"] == reminder for s in ep["steps"])
+    assert ep["steps"][0]["observation"] == ep["initial_observation"]  # the env was never stepped
+    assert later_prompts and all(junk.strip() not in p and json.dumps(reminder)[1:-1] in p for p in later_prompts)
 
 
 def test_unreachable_endpoint_is_a_clear_error(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""scripts/convert_to_hf.py on real verl FSDP checkpoints written on CPU by verl's FSDPCheckpointManager.
+"""recipe/rwml/convert_to_hf.py (scripts/convert_to_hf.py) on real verl FSDP checkpoints written on CPU by verl's
+FSDPCheckpointManager.
 
 The checkpoints come from tests/fsdp_checkpoint.py: the tiny model trained with FSDP1 (verl's default actor
 strategy) or FSDP2 on 1 or 2 gloo ranks, saved after each optimizer step. Conversion goes through verl's own
@@ -15,7 +16,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from scripts.convert_to_hf import ConversionError, check_actor_dir, find_actor_dir, main
+from recipe.rwml.convert_to_hf import ConversionError, check_actor_dir, find_actor_dir, main
 from tests.fsdp_checkpoint import write_fsdp_checkpoint
 
 

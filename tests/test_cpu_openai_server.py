@@ -16,6 +16,7 @@ import openai
 import pytest
 
 from data_prep.policies import OpenAIPolicy, PolicyContext, PolicyError
+from recipe.rwml.policy_actions import parse_action
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_NAME = "tiny-cpu"
@@ -167,7 +168,8 @@ def test_openai_policy_acts_against_the_server(server: str) -> None:
         admissible=["go to countertop 1", "look"],
     )
     raw, action = policy.act(ctx)
-    assert isinstance(raw, str) and isinstance(action, str) and action
+    # a random-weight model rarely writes a tagged action: whatever it wrote, the action is what the one parser reads
+    assert isinstance(raw, str) and raw and action == parse_action(raw, "alfworld")[0]
     with pytest.raises(PolicyError, match="not served"):
         OpenAIPolicy(server, "other-model").check_reachable()
 

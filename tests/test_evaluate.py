@@ -1,5 +1,6 @@
-"""scripts/evaluate.py on real ALFWorld games: scripted baselines, a model behind a stand-in OpenAI-compatible
-server on 127.0.0.1 (real HTTP), resume, missing splits, and the world-model reward on a held-out parquet."""
+"""The evaluation (recipe/rwml/evaluate/, scripts/evaluate.py) on real ALFWorld games: scripted baselines, a model
+behind a stand-in OpenAI-compatible server on 127.0.0.1 (real HTTP), resume, missing splits, and the world-model
+reward on a held-out parquet."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def evaluate(*argv: str) -> int:
-    from scripts.evaluate import main
+    from recipe.rwml.evaluate.cli import main
 
     return main(list(argv))
 
@@ -29,8 +30,10 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def test_help_documents_the_flags() -> None:
-    out = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, cwd=REPO_ROOT)
+@pytest.mark.parametrize("command", [[str(SCRIPT)], ["-m", "recipe.rwml.evaluate"]], ids=["by-path", "module"])
+def test_help_documents_the_flags(command: list[str], tmp_path: Path) -> None:
+    # from another folder: verl's wheel installs its own top-level `scripts` package, ours must not be needed
+    out = subprocess.run([sys.executable, *command, "--help"], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     for flag in (
         "--policy",
@@ -46,6 +49,13 @@ def test_help_documents_the_flags() -> None:
         "valid_unseen",
     ):
         assert flag in out.stdout
+
+
+def test_pool_workers_find_the_episode_job() -> None:
+    from envs.pool import load_job_fn
+    from recipe.rwml.evaluate.episodes import EVAL_JOB, eval_episode_job
+
+    assert load_job_fn(EVAL_JOB) is eval_episode_job
 
 
 @pytest.fixture(scope="module")
@@ -306,7 +316,7 @@ def test_tau2_gold_replay_scores_with_taus_evaluator(tmp_path: Path) -> None:
 
 def test_tau2_model_gets_native_tools_and_talks_to_the_user_simulator(tmp_path: Path) -> None:
     from envs.registry import list_tasks, make_env
-    from envs.tau2_env import gold_action_strings
+    from envs.tau2_tasks import gold_action_strings
 
     task = list_tasks("tau2", "test", domain="retail")[0]
     env = make_env("tau2")

@@ -16,8 +16,7 @@ import pytest
 
 from benchmarks.bench_wm_dataset import write_synthetic_episodes
 from data_prep import build_sft_dataset, build_wm_dataset, filter_easy
-from reward_score.parse import with_status
-from reward_score.tags import STATE_CLOSE, STATE_OPEN, THINK_CLOSE, THINK_OPEN
+from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, THINK_CLOSE, THINK_OPEN, with_status
 from tests.openai_stub import free_port_url, openai_stub
 
 N = 100

@@ -7,18 +7,19 @@ outcome in the very same state should mostly score 0 under the embedder's docume
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-from envs.episode import Episode, StepRecord, episode_id
+from envs.episode import FORMAT_ERROR_KIND, Episode, StepRecord, episode_id
 from envs.registry import list_tasks, make_env
+from recipe.rwml.policy_actions import format_error_message
 from reward_score import RewardSettings, compute_score_batch
 from reward_score.alfworld_pairs import collect_pairs
+from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, STATUS_NOT_DONE
 from reward_score.calibrate import calibrate, pairs_from_episodes, rewrite
-from reward_score.parse import STATUS_NOT_DONE
-from reward_score.tags import STATE_CLOSE, STATE_OPEN
 
 SPLIT = "valid_seen"
 
@@ -106,6 +107,13 @@ def test_pairs_from_collected_episodes_replay_the_recorded_actions(shared_alfwor
     for p in got:
         assert p.next_state == f"{steps[p.t].next_observation}\n{STATUS_NOT_DONE}"
         assert p.observation == steps[p.t].observation and p.other_action != steps[p.t].action
+
+    # A format-error step (no action, the env not stepped) is no transition: not replayed, not branched.
+    error = StepRecord(2, steps[1].next_observation, "no action here", None, format_error_message("alfworld"), 0.0,
+                       False, False, FORMAT_ERROR_KIND)  # fmt: skip
+    broken = [*steps[:2], error, *(dataclasses.replace(s, t=s.t + 1) for s in steps[2:])]
+    path.write_text(dataclasses.replace(ep, steps=broken).to_json() + "\n")
+    assert pairs_from_episodes(path, shared_alfworld, branches=2, seed=0) == got
 
 
 def test_bad_episode_line_names_file_and_line(tmp_path, shared_alfworld):

@@ -16,9 +16,8 @@ import torch
 
 from envs.registry import list_tasks, make_env
 from reward_score.alfworld_pairs import branch_pairs
+from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, with_status
 from reward_score.embedders import EmbeddingBackendError
-from reward_score.parse import with_status
-from reward_score.tags import STATE_CLOSE, STATE_OPEN
 from tests.openai_stub import free_port_url
 
 MANAGER_OVERRIDES = [

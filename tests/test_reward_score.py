@@ -16,10 +16,18 @@ import numpy as np
 import pytest
 
 from reward_score import RewardSettings, compute_score, compute_score_batch
+from reward_score.answer_format import (
+    STATE_CLOSE,
+    STATE_OPEN,
+    STATUS_DONE,
+    STATUS_NOT_DONE,
+    parse_response,
+    status_of,
+    with_status,
+)
 from reward_score.embedders import EmbedderSpec, EmbeddingBackendError, get_embedder
-from reward_score.parse import STATUS_DONE, STATUS_NOT_DONE, parse_response, status_of, with_status
 from reward_score.scoring import RESULT_KEYS, Scorer
-from reward_score.tags import STATE_CLOSE, STATE_OPEN
+from reward_score.settings import DOCUMENTED_TAU, PAPER_TAU, documented_tau
 from tests.openai_stub import free_port_url
 
 REAL = with_status("You arrive at drawer 1. The drawer 1 is closed.", False)
@@ -127,6 +135,19 @@ def test_tau_per_environment_and_documented_defaults():
     assert (s.tau_for("alfworld"), s.tau_for("tau2"), s.tau_for("default")) == (0.7, 0.9, 0.9)
     assert RewardSettings(model="/models/Qwen3-Embedding-8B").tau_for("tau2") == 0.6
     assert RewardSettings(model="some/other-embedder").tau_for("alfworld") == 0.8
+    # tau: null resolves in one place: documented_tau, beside the DOCUMENTED_TAU table
+    for model, env, tau in [
+        ("all-MiniLM-L6-v2", "alfworld", 0.98),
+        ("sentence-transformers/all-MiniLM-L6-v2", "tau2", 0.98),  # no tau2 value: the embedder's ALFWorld one
+        ("Qwen/Qwen3-Embedding-8B", "tau2", 0.6),
+        ("/models/qwen3-embedding-8b/", "alfworld", 0.8),
+        ("some/other-embedder", "tau2", PAPER_TAU),
+    ]:
+        assert documented_tau(model, env) == RewardSettings(model=model).tau_for(env) == tau, model
+    assert DOCUMENTED_TAU == {
+        "qwen3-embedding-8b": {"alfworld": 0.8, "tau2": 0.6},
+        "all-minilm-l6-v2": {"alfworld": 0.98},
+    }
     with pytest.raises(ValueError, match="tau"):
         RewardSettings(tau=1.5)
     with pytest.raises(ValueError, match="unknown reward setting"):

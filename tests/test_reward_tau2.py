@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reward_score import compute_score_batch
-from reward_score.parse import with_status
-from reward_score.tags import STATE_CLOSE, STATE_OPEN
+from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, with_status
 
 THINK = (
     "The agent asked for the order details; the tool returns the stored order record as JSON, with its "

@@ -1,9 +1,7 @@
-"""The two-stage schedule scripts (scripts/run_*.sh over scripts/lib/schedule.sh), driven as a user drives them.
+"""The two-stage schedule: its table and plans as data (recipe/rwml/schedule/), and scripts/run_*.sh as users run them.
 
---dry-run needs no GPU, model or data: it must print every stage in order with resolved commands, skip stages whose
-outputs are complete, and stop with a message naming what is missing. A real run here (no GPU) must refuse before
-running anything that needs one, and a CPU-only stage (building the world-model parquet from real ALFWorld episodes)
-really runs, writes its marker, and is skipped on the rerun.
+End to end: --dry-run prints every stage with resolved commands and needs no GPU, model or data; a real run here (no
+GPU) refuses before running anything; a CPU-only stage and a collection through a served stand-in model really run.
 """
 
 from __future__ import annotations
@@ -11,13 +9,242 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from recipe.rwml.schedule.plan import make_plan, platform_needs
+from recipe.rwml.schedule.preflight import endpoint_problems, gpu_problems
+from recipe.rwml.schedule.schedules import SCHEDULES
+from recipe.rwml.schedule.settings import REPO, ScheduleError, Settings, resolve_settings
+from recipe.rwml.schedule.stages import STAGES
+from recipe.rwml.schedule.steps import Command, Logged, Serve, StopServer, shell_quote
 from tests.conftest import REPO_ROOT
+from tests.openai_stub import free_port_url, openai_stub
 
 PLAN_LINE = re.compile(r"^  (\w+)\s+(run|skip|off)\b(.*?)\s+-> (\S+)$", re.M)
+RWML_STAGES = (
+    "collect wm_data filter_sft_data filter_sft filter_convert filter rwml convert_stage1 policy_data policy "
+    "convert_policy evaluate"
+).split()
+
+
+def settings(tmp: Path, schedule: str = "rwml_qwen3_8b", **env: str) -> Settings:
+    base = {"DATA_DIR": str(tmp / "data"), "CKPT_DIR": str(tmp / "ckpt"), **env}
+    return resolve_settings(SCHEDULES[schedule].environment(base, REPO), REPO)
+
+
+def commands(s: Settings, stage: str) -> list[str]:
+    """A stage's printed command lines."""
+    return [shell_quote(step.argv) for step in STAGES[stage].steps(s) if isinstance(step, Command | Logged | Serve)]
+
+
+def complete(path: Path, *files: str) -> None:
+    """Make `path` look like a finished stage output: the folder (with `files`) and its .done marker."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        (path / name).write_bytes(b"x")
+    Path(f"{path}.done").touch()
+
+
+# ----------------------------------------------------------------------------------------------- the table, as data
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ENV": "alfworld"},
+        {"ENV": "tau2", "EVAL_STAGE1": "1"},
+        {"FILTER_EASY": "0"},
+        {"FILTER_MODEL_URL": "http://h/v1", "FILTER_MODEL_NAME": "m", "FILTER_EXCLUDE_TASKS_FROM": "/a.pq /b.pq"},
+    ],
+)
+def test_every_input_is_made_by_an_earlier_stage_or_named_by_a_setting(tmp_path: Path, name: str, env: dict) -> None:
+    s = settings(tmp_path, name, **env)
+    made: list[str] = []
+    for stage in (st for st in SCHEDULES[name].stages if st.enabled(s)):
+        for path in stage.inputs(s):
+            assert path in s.words("FILTER_EXCLUDE_TASKS_FROM") or any(
+                path == out or path.startswith(out + "/") for out in made
+            ), f"{name}: stage {stage.name} reads {path}, which no earlier stage writes"
+        assert not set(stage.outputs(s)) & set(made), f"{name}: stage {stage.name} overwrites an earlier output"
+        made += stage.outputs(s)
+
+
+def test_the_cpu_schedule_is_the_gpu_table_with_other_defaults(tmp_path: Path) -> None:
+    cpu, gpu = SCHEDULES["rwml_cpu"], SCHEDULES["rwml_qwen3_8b"]
+    cpu_stages = "base_model collect wm_data rwml convert_stage1 policy_data policy convert_policy evaluate"
+    assert [st.name for st in cpu.stages] == cpu_stages.split()
+    assert all(stage is STAGES[stage.name] for stage in cpu.stages + gpu.stages)
+    s = settings(tmp_path, "rwml_cpu")
+    assert (s["PLATFORM"], s["ENV"], s["FILTER_EASY"], s["N_GPUS"]) == ("cpu", "alfworld", "0", "1")
+    assert s["MODEL_PATH"] == f"{REPO}/demo_out/smollm2_hf" and s["ALFWORLD_DATA"] == f"{REPO}/envs/alfworld_games"
+    # the expert with 30% random actions plays (a 135M model's unparsable outputs give no world-model data) ...
+    (collect,) = commands(s, "collect")
+    assert "--policy expert --epsilon 0.3" in collect and "openai_server" not in collect
+    # ... or, with COLLECT_POLICY=model, the model itself, served by the CPU server: no vLLM, no tool parser
+    model = settings(tmp_path, "rwml_cpu", COLLECT_POLICY="model")
+    serve, played = commands(model, "collect")
+    assert serve.startswith(f"{s['PYTHON']} -m recipe.rwml.cpu.openai_server --model {s['MODEL_PATH']} ")
+    assert "--policy openai" in played and "--max-tokens 96" in played
+    for stage in ("rwml", "policy"):
+        assert "+platform=cpu" in commands(s, stage)[0] and "trainer.total_training_steps=" in commands(s, stage)[0]
+    assert "trainer.n_gpus_per_node=2" in commands(settings(tmp_path, "rwml_cpu", N_GPUS="2"), "rwml")[0]
+    assert commands(s, "base_model") == [f"{s['PYTHON']} scripts/make_smollm2_hf.py {s['MODEL_PATH']}"]
+    assert platform_needs(settings(tmp_path, "rwml_cpu", ENV="tau2", FILTER_EASY="1")) == [
+        "PLATFORM=cpu: ENV=tau2 needs tool calling, which the CPU server lacks (use vLLM: make smoke-vllm)",
+        "PLATFORM=cpu: FILTER_EASY=1 trains a filter model with verl's SFT trainer, not ported to CPU; "
+        "set FILTER_EASY=0 or FILTER_MODEL_URL",
+    ]
+
+
+def test_settings_defaults_and_errors() -> None:
+    s = resolve_settings({"MODEL_PATH": "Qwen/Qwen3-8B/", "TP": "2", "EMBED_MODEL": "all-MiniLM-L6-v2", "HISTORY": ""})
+    assert s["DATA_DIR"] == f"{REPO}/data/Qwen3-8B" and s["CKPT_DIR"] == f"{REPO}/checkpoints/rwml-alfworld"
+    assert (s["EPISODES_PER_TASK"], s["COLLECT_MAX_STEPS"], s["HISTORY"]) == ("3", "30", "2")  # empty: the default
+    assert s["VLLM_SERVE_ARGS"] == "--tensor-parallel-size 2 --data-parallel-size 4 --gpu-memory-utilization 0.9"
+    assert s["EMBED_INSTRUCTION"] == "null" and s["FILTER_BASE_MODEL"] == "Qwen/Qwen3-8B/"
+    tau2 = resolve_settings({"MODEL_PATH": "m", "ENV": "tau2"})
+    assert (tau2["EPISODES_PER_TASK"], tau2["COLLECT_MAX_STEPS"], tau2["HISTORY"]) == ("6", "60", "5")
+    assert tau2.rwml_config == "rwml_trainer_tau2" and tau2["EMBED_INSTRUCTION"] == "default"
+    for env, message in [
+        ({}, "MODEL_PATH is not set"),
+        ({"MODEL_PATH": "m", "PLATFORM": "tpu"}, "PLATFORM=tpu: expected gpu or cpu"),
+        ({"MODEL_PATH": "m", "ENV": "webshop"}, "ENV=webshop: expected alfworld or tau2"),
+        ({"MODEL_PATH": "m", "POLICY_FROM": "x"}, "POLICY_FROM=x: expected rwml, sft or base"),
+    ]:
+        with pytest.raises(ScheduleError, match=f"^{re.escape(message)}$"):
+            resolve_settings(env)
+    # the baselines fix where stage 2 starts
+    assert settings(Path("/t"), "policy_rl_baseline", POLICY_FROM="rwml").policy_init == "Qwen/Qwen3-8B"
+    assert settings(Path("/t"), "wm_sft_baseline").policy_init == "/t/ckpt/wm_sft_hf"
+
+
+# ----------------------------------------------------------------------------------------------- the plan, as data
+
+
+def test_plan_skips_done_stages_and_follows_from_and_until(tmp_path: Path) -> None:
+    s, stages = settings(tmp_path), SCHEDULES["rwml_qwen3_8b"].stages
+    data = tmp_path / "data"
+    plan = make_plan(stages, s)
+    assert [st.name for st in plan.to_run] == RWML_STAGES and plan.status["eval_stage1"] == "off" and plan.gpu
+    complete(data / "episodes_tau2", "airline.jsonl", "retail.jsonl", "telecom.jsonl")
+    plan = make_plan(stages, s, until="wm_data")
+    assert plan.status["collect"] == f"skip (done: {data}/episodes_tau2.done exists)"
+    assert [st.name for st in plan.to_run] == ["wm_data"] and plan.status["rwml"] == "skip (after --until wm_data)"
+    complete(data / "wm_tau2", "train.parquet", "val.parquet")
+    assert make_plan(stages, s, until="wm_data").to_run == []
+    Path(f"{data}/wm_tau2.done").unlink()  # an output without its marker: an interrupted stage, run again
+    assert make_plan(stages, s, until="wm_data").status["wm_data"] == "run"
+    plan = make_plan(stages, s, start="wm_data", until="filter_sft_data")
+    assert plan.status["collect"] == "skip (before --from wm_data)"
+    assert plan.status["wm_data"] == plan.status["filter_sft_data"] == "run (forced by --from wm_data)"
+    assert plan.missing == []  # the episodes exist
+
+
+def test_missing_inputs_name_the_stage_that_makes_them(tmp_path: Path) -> None:
+    s, stages = settings(tmp_path), SCHEDULES["rwml_qwen3_8b"].stages
+    data, ckpt = tmp_path / "data", tmp_path / "ckpt"
+    missing = make_plan(stages, s, start="rwml").missing
+    assert missing[:2] == [
+        f"stage rwml needs {data}/wm_tau2/train_filtered.parquet, which is missing (stage filter makes it: "
+        "rerun without --from/--until, or --from filter)",
+        f"stage rwml needs {data}/wm_tau2/val.parquet, which is missing (stage wm_data makes it: "
+        "rerun without --from/--until, or --from wm_data)",
+    ]
+    assert (
+        make_plan(stages, s, start="convert_policy")
+        .missing[0]
+        .startswith(f"stage convert_policy needs {ckpt}/policy, which is missing (stage policy makes it")
+    )
+    s = settings(tmp_path, FILTER_MODEL_URL="http://h/v1", FILTER_MODEL_NAME="m", FILTER_EXCLUDE_TASKS_FROM="/x.pq")
+    assert "stage filter needs /x.pq, which is missing" in make_plan(stages, s).missing  # no stage makes it
+
+
+def test_plan_names_the_settings_a_real_run_needs(tmp_path: Path) -> None:
+    needs = make_plan(SCHEDULES["rwml_qwen3_8b"].stages, settings(tmp_path)).needs
+    assert needs[0] == "stage collect needs USER_BASE_URL (tau2 user simulator endpoint)"
+    assert "stage rwml needs EMBED_BASE_URL (an OpenAI-compatible /v1 embeddings endpoint serving " in "\n".join(needs)
+    assert "stage policy needs USER_BASE_URL (tau2 user simulator endpoint; it must stay up" in "\n".join(needs)
+    games = tmp_path / "games"
+    (games / "json_2.1.1" / "train").mkdir(parents=True)
+    s = settings(tmp_path, ENV="alfworld", ALFWORLD_DATA=str(games), EMBED_MODEL="all-MiniLM-L6-v2")
+    assert make_plan(SCHEDULES["rwml_qwen3_8b"].stages, s).needs == []
+    s = settings(tmp_path, ENV="alfworld", FILTER_MODEL_URL="http://h/v1", EMBED_BASE_URL="http://e/v1")
+    assert make_plan(SCHEDULES["rwml_qwen3_8b"].stages, s).needs == [
+        "stage collect needs ALFWORLD_DATA (a folder holding json_2.1.1/train; now '')",
+        "stage filter needs FILTER_MODEL_NAME (the model name served at http://h/v1)",
+        "stage policy_data needs ALFWORLD_DATA (a folder holding json_2.1.1/train; now '')",
+        "stage evaluate needs ALFWORLD_DATA (a folder holding json_2.1.1/{valid_seen valid_unseen}; now '')",
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- commands, as data
+
+
+def test_commands_of_the_filter_baselines_and_moe(tmp_path: Path) -> None:
+    data, ckpt = tmp_path / "data", tmp_path / "ckpt"
+    served = STAGES["filter"].steps(settings(tmp_path))
+    assert isinstance(served[0], Serve) and isinstance(served[-1], StopServer)
+    assert f"--exclude-tasks-from {data}/filter_sft_tau2/train.parquet" in commands(settings(tmp_path), "filter")[1]
+    env = {"FILTER_MODEL_URL": "http://10.0.0.5:8001/v1", "FILTER_MODEL_NAME": "wm-sft-1.5b"}
+    s = settings(tmp_path, **env)
+    status = make_plan(SCHEDULES["rwml_qwen3_8b"].stages, s).status
+    assert [status[st] for st in ("filter_sft_data", "filter_sft", "filter_convert")] == ["off"] * 3
+    (easy,) = commands(s, "filter")  # no server: the given one scores
+    assert "--base-url http://10.0.0.5:8001/v1 --model wm-sft-1.5b" in easy and "--exclude-tasks-from" not in easy
+    s = settings(tmp_path, "wm_sft_baseline")
+    (train,) = commands(s, "sft")
+    assert f"data.train_files={data}/sft_tau2/train.parquet" in train and "model.path=Qwen/Qwen3-8B" in train
+    assert commands(s, "convert_stage1")[0].endswith(f"--ckpt-dir {ckpt}/wm_sft --target-dir {ckpt}/wm_sft_hf")
+    assert f"actor_rollout_ref.model.path={ckpt}/wm_sft_hf " in commands(s, "policy")[0]
+    s = settings(tmp_path, "wm_sft_baseline", NNODES="2", TORCHRUN_ARGS="--rdzv-backend c10d", SFT_OVERRIDES="a=1")
+    assert "torch.distributed.run --nnodes 2 --nproc_per_node 8 --rdzv-backend c10d -m " in commands(s, "sft")[0]
+    assert commands(s, "sft")[0].endswith("'trainer.logger=[console]' trainer.total_epochs=2 a=1")
+    s = settings(tmp_path, "policy_rl_baseline")
+    stage2 = [st.name for st in make_plan(SCHEDULES["policy_rl_baseline"].stages, s).to_run]
+    assert stage2 == ["policy_data", "policy", "convert_policy", "evaluate"]
+    assert "actor_rollout_ref.model.path=Qwen/Qwen3-8B " in commands(s, "policy")[0]
+    stage1 = commands(settings(tmp_path, "rwml_qwen3_30b_a3b"), "rwml")[0]
+    assert "actor_rollout_ref.model.path=Qwen/Qwen3-30B-A3B" in stage1
+    assert "actor_rollout_ref.rollout.tensor_model_parallel_size=2" in stage1
+    assert "actor_rollout_ref.ref.fsdp_config.param_offload=true" in stage1
+
+
+def test_commands_are_printed_the_way_a_shell_reads_them_back() -> None:
+    assert shell_quote(["a", "b=c,d/e:f@g%h+i-j", "", "x y", "it's", "&", "[x]"]) == (
+        "a b=c,d/e:f@g%h+i-j '' 'x y' 'it'\\''s' & '[x]'"
+    )
+
+
+# ----------------------------------------------------------------------------------------------- the preflight
+
+
+def test_preflight_names_missing_gpus_vllm_and_silent_endpoints(tmp_path: Path, monkeypatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", str(bin_dir))
+    s = settings(tmp_path, VLLM="vllm")
+    assert gpu_problems(s) == [
+        "GPUs: nvidia-smi not found (training and serving need 8 NVIDIA GPUs per node)",
+        "vLLM: 'vllm' not found (make install-gpu, or set VLLM)",
+    ]
+    for name, text in {"nvidia-smi": "echo 'GPU 0: H100 (UUID: GPU-0)'", "vllm": "true"}.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{text}\n")
+        (bin_dir / name).chmod(0o755)
+    assert gpu_problems(s) == ["GPUs: N_GPUS=8 but nvidia-smi lists 1"]
+    assert gpu_problems(settings(tmp_path, N_GPUS="1", VLLM="vllm")) == []
+    dead = free_port_url()
+    with openai_stub(lambda request: "ok") as server:
+        s = settings(tmp_path, POLICY_BASE_URL=server.base_url, USER_BASE_URL=dead, EMBED_BASE_URL=dead)
+        problems = endpoint_problems(SCHEDULES["rwml_qwen3_8b"].stages, s)
+    why = f"does not answer GET {dead}/models (is the server up? is the URL right, with /v1?)"
+    assert problems == [f"stage collect: USER_BASE_URL={dead} {why}", f"stage filter: EMBED_BASE_URL={dead} {why}"]
+
+
+# ----------------------------------------------------------------------------------------------- scripts/run_*.sh
 
 
 class Run:
@@ -27,7 +254,7 @@ class Run:
     @property
     def executed(self) -> list[str]:
         """Stages whose commands were printed/run, in order."""
-        return re.findall(r"^== stage (\w+)\b", self.out, re.M)
+        return re.findall(r"^== stage (\w+) \(\d+/\d+, \d\d:\d\d:\d\d\)$", self.out, re.M)
 
     @property
     def plan(self) -> dict[str, str]:
@@ -40,62 +267,28 @@ class Run:
         return lines[0]
 
 
-def schedule(tmp_path: Path, script: str, *args: str, **env: str) -> Run:
-    """Run a schedule script with a clean environment: PATH, HOME, DATA_DIR and CKPT_DIR under tmp_path, and `env`."""
+def schedule(tmp_path: Path, command: str, **env: str) -> Run:
+    """`bash scripts/<command>` with a clean environment: PATH, HOME, DATA_DIR and CKPT_DIR under tmp_path, `env`."""
     data, ckpt = tmp_path / "data", tmp_path / "ckpt"
     base = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATA_DIR": str(data), "CKPT_DIR": str(ckpt)}
-    proc = subprocess.run(
-        ["bash", f"scripts/{script}", *args],
-        cwd=REPO_ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    argv = ["bash", *(f"scripts/{command}").split()]
+    proc = subprocess.run(argv, cwd=REPO_ROOT, env={**base, **env}, capture_output=True, text=True, timeout=300)
     return Run(proc, data, ckpt)
 
 
-def complete(path: Path, *files: str) -> None:
-    """Make `path` look like a finished stage output: the folder (with `files`) and its .done marker."""
-    path.mkdir(parents=True, exist_ok=True)
-    for name in files:
-        (path / name).write_bytes(b"x")
-    Path(f"{path}.done").touch()
-
-
-@pytest.fixture(scope="module")
-def qwen3_8b_dry_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """`bash scripts/run_rwml_qwen3_8b.sh --dry-run` with DATA_DIR and CKPT_DIR only, as scripts/demo.py runs it."""
-    return schedule(tmp_path_factory.mktemp("dry"), "run_rwml_qwen3_8b.sh", "--dry-run")
-
-
-# ----------------------------------------------------------------------------------------------- dry run
-
-
-def test_dry_run_prints_both_stages_in_order_with_resolved_commands(qwen3_8b_dry_run: Run) -> None:
-    run = qwen3_8b_dry_run
+def test_dry_run_prints_both_stages_in_order_with_resolved_commands(tmp_path: Path) -> None:
+    """`bash scripts/run_rwml_qwen3_8b.sh --dry-run` with DATA_DIR and CKPT_DIR only, as recipe/rwml/demo.py runs it."""
+    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh --dry-run")
     assert run.rc == 0, run.err
-    assert run.executed == [
-        "collect",
-        "wm_data",
-        "filter_sft_data",
-        "filter_sft",
-        "filter_convert",
-        "filter",
-        "rwml",
-        "convert_stage1",
-        "policy_data",
-        "policy",
-        "convert_policy",
-        "evaluate",
-    ]
-    assert run.plan["eval_stage1"] == "off"
+    assert run.out.startswith("RWML schedule scripts/run_rwml_qwen3_8b.sh (run rwml_qwen3_8b, ENV=tau2), dry run\n")
+    assert run.executed == RWML_STAGES and run.plan["eval_stage1"] == "off"
+    assert f"\n  rwml            run                                           -> {run.ckpt}/rwml\n" in run.out
     data, ckpt = run.data, run.ckpt
     # settings are printed with their resolved defaults
     assert re.search(r"^  MODEL_PATH\s+Qwen/Qwen3-8B$", run.out, re.M)
-    assert re.search(r"^  ENV\s+tau2$", run.out, re.M)
+    assert re.search(r"^  ENV                        tau2$", run.out, re.M)
     # collection: the target model served by vLLM, sampled at temperature 1.0, 6 episodes per tau2 task
-    assert "serve Qwen/Qwen3-8B --served-model-name policy" in run.command("serve Qwen/Qwen3-8B")
+    assert run.command("serve Qwen/Qwen3-8B").endswith("--tool-call-parser hermes &")
     collect = run.command("--domain retail")
     assert "--episodes-per-task 6 --max-steps 60 --temperature 1.0 --history-window 5" in collect
     assert f"--out {data}/episodes_tau2/retail.jsonl" in collect
@@ -103,211 +296,95 @@ def test_dry_run_prints_both_stages_in_order_with_resolved_commands(qwen3_8b_dry
     # the easy-sample filter: an SFT world model on 10% of the train tasks scores the rest; those tasks are left out
     assert f"--out-dir {data}/filter_sft_tau2 --history 5 --train-task-fraction 0.1" in run.command("build_sft_dataset")
     assert f"trainer.default_local_dir={ckpt}/filter_sft " in run.command("verl.trainer.sft_trainer")
-    assert f"--target-dir {ckpt}/filter_sft_hf" in run.command(f"convert_to_hf.py --ckpt-dir {ckpt}/filter_sft ")
     assert "--served-model-name wm-filter" in run.command(f"serve {ckpt}/filter_sft_hf")
     easy = run.command("data_prep.filter_easy")
     assert "--base-url http://127.0.0.1:8000/v1 --model wm-filter --k 10 --p-keep 0.1 --easy-fraction 0.3" in easy
-    assert f"--exclude-tasks-from {data}/filter_sft_tau2/train.parquet" in easy
-    assert '"model": "Qwen/Qwen3-Embedding-8B"' in easy  # scored with the stage-1 reward
+    assert easy.endswith(
+        """--reward-kwargs '{"model": "Qwen/Qwen3-Embedding-8B", "base_url": "UNSET_EMBED_BASE_URL", """
+        """"instruction": "default"}'"""
+    )  # scored with the stage-1 reward
     # stage 1: the tau2 config, the filtered world-model parquet, checkpoints under CKPT_DIR; composed values printed
     stage1 = run.command("--config-name rwml_trainer_tau2")
-    for part in (
-        f"data.train_files={data}/wm_tau2/train_filtered.parquet",
-        f"data.val_files={data}/wm_tau2/val.parquet",
-        "actor_rollout_ref.model.path=Qwen/Qwen3-8B",
-        "trainer.n_gpus_per_node=8 trainer.nnodes=1",
-        f"trainer.default_local_dir={ckpt}/rwml",
-        "reward.reward_kwargs.model=Qwen/Qwen3-Embedding-8B",
-    ):
-        assert part in stage1
+    assert f"data.train_files={data}/wm_tau2/train_filtered.parquet" in stage1 and f"={ckpt}/rwml " in stage1
+    assert "actor_rollout_ref.model.path=Qwen/Qwen3-8B" in stage1 and "n_gpus_per_node=8 trainer.nnodes=1" in stage1
     assert "    actor_rollout_ref.actor.kl_loss_coef = 0.001" in run.out
     assert "    data.max_prompt_length = 10240" in run.out
-    assert run.command(f"--ckpt-dir {ckpt}/rwml ").endswith(
-        f"convert_to_hf.py --ckpt-dir {ckpt}/rwml --target-dir {ckpt}/rwml_hf"
-    )
+    assert run.command(f"--ckpt-dir {ckpt}/rwml ").endswith(f"--ckpt-dir {ckpt}/rwml --target-dir {ckpt}/rwml_hf")
     # stage 2 starts from the converted stage-1 checkpoint
     stage2 = run.command("--config-name policy_trainer")
     assert f"actor_rollout_ref.model.path={ckpt}/rwml_hf" in stage2
-    assert f"trainer.default_local_dir={ckpt}/policy" in stage2
+    assert stage2.endswith(f"user_base_url=UNSET_USER_BASE_URL '2>&1 | tee -a {ckpt}/logs/policy.log'")
     assert "evaluate.py" in run.command(f"--out-dir {ckpt}/eval_policy")
+    assert f"\n+ kill <server>\n+ touch {ckpt}/eval_policy.done\n\ndry run: nothing was run\n" in run.out
     # what a real run would still need is named, and the dry run created nothing
     assert "a real run would stop here" in run.out
     assert "stage rwml needs EMBED_BASE_URL" in run.out and "stage policy needs USER_BASE_URL" in run.out
     assert not run.data.exists() and not run.ckpt.exists()
 
 
-def test_alfworld_sibling_runs_the_alfworld_settings(tmp_path: Path) -> None:
-    alfworld = tmp_path / "alfworld"
-    (alfworld / "json_2.1.1" / "train").mkdir(parents=True)
-    run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh", "--dry-run", "--until", "rwml", ALFWORLD_DATA=str(alfworld))
-    assert run.rc == 0, run.err
-    filter_stages = ["filter_sft_data", "filter_sft", "filter_convert", "filter"]
-    assert run.executed == ["collect", "wm_data", *filter_stages, "rwml"]
-    assert run.plan["policy"] == "skip (after --until rwml)"
-    collect = run.command("collect_trajectories")
-    assert f"--env alfworld --data-root {alfworld} --split train" in collect
-    assert "--episodes-per-task 3 --max-steps 30 --temperature 1.0 --history-window 2" in collect
-    assert "--history 2" in run.command("build_wm_dataset")
-    assert "actor_rollout_ref.model.path=Qwen/Qwen2.5-7B-Instruct" in run.command("--config-name rwml_trainer ")
-    assert "    data.max_prompt_length = 1500" in run.out and "    data.max_response_length = 512" in run.out
-    assert "ALFWORLD_DATA" not in run.out.split("plan:")[1]  # the games are there: no complaint
-
-
-def test_rerun_skips_completed_stages_and_resumes_unfinished_ones(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    complete(data / "episodes_tau2", "airline.jsonl", "retail.jsonl", "telecom.jsonl")
-    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "--until", "wm_data")
-    assert run.rc == 0, run.err
-    assert run.plan["collect"] == f"skip (done: {data}/episodes_tau2.done exists)"
-    assert run.executed == ["wm_data"] and "collect_trajectories" not in run.out
-    # both done: nothing left before --until
-    complete(data / "wm_tau2", "train.parquet", "val.parquet")
-    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "--until", "wm_data")
-    assert run.rc == 0, run.err
-    assert run.executed == [] and "nothing to run" in run.out
-    # an output without its marker is an interrupted stage: it runs again (the tools resume from what is there)
-    Path(f"{data}/wm_tau2.done").unlink()
-    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "--until", "wm_data")
-    assert run.rc == 0, run.err
-    assert run.executed == ["wm_data"] and run.plan["wm_data"] == "run"
-
-
-def test_from_forces_a_stage_and_moves_its_old_output_aside(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    complete(data / "episodes_tau2", "airline.jsonl", "retail.jsonl", "telecom.jsonl")
-    complete(data / "wm_tau2", "train.parquet", "val.parquet")
-    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "--from", "wm_data", "--until", "wm_data")
-    assert run.rc == 0, run.err
-    assert run.plan["collect"] == "skip (before --from wm_data)"
-    assert run.plan["wm_data"] == "run (forced by --from wm_data)"
-    assert run.executed == ["wm_data"]
-    assert re.search(rf"^\+ mv {data}/wm_tau2 {data}/wm_tau2\.bak-\d{{8}}-\d{{6}}$", run.out, re.M)
-    assert (data / "wm_tau2" / "train.parquet").exists()  # a dry run moves nothing
-
-
-def test_filter_with_a_served_model_skips_building_one(tmp_path: Path) -> None:
-    complete(tmp_path / "data" / "wm_tau2", "train.parquet", "val.parquet")
-    sft_train = tmp_path / "filter_sft_train.parquet"
-    sft_train.write_bytes(b"x")
-    env = {"FILTER_MODEL_URL": "http://10.0.0.5:8001/v1", "FILTER_MODEL_NAME": "wm-sft-1.5b"}
-    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "--until", "filter", **env)
-    assert run.rc == 0, run.err
-    assert [run.plan[s] for s in ("filter_sft_data", "filter_sft", "filter_convert")] == ["off"] * 3
-    assert run.executed == ["collect", "filter"]
-    easy = run.command("data_prep.filter_easy")
-    assert "--base-url http://10.0.0.5:8001/v1 --model wm-sft-1.5b" in easy and "--exclude-tasks-from" not in easy
-    run = schedule(
-        tmp_path,
-        "run_rwml_qwen3_8b.sh",
-        "--dry-run",
-        "--until",
-        "filter",
-        FILTER_EXCLUDE_TASKS_FROM=str(sft_train),
-        **env,
-    )
-    assert f"--exclude-tasks-from {sft_train}" in run.command("data_prep.filter_easy")
-
-
-def test_missing_inputs_stop_with_a_message_naming_them(tmp_path: Path) -> None:
-    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "--from", "rwml")
-    assert run.rc == 2
-    assert f"stage rwml needs {run.data}/wm_tau2/train_filtered.parquet, which is missing" in run.err
-    assert "stage filter makes it" in run.err and "nothing was run" in run.err
-    assert f"stage rwml needs {run.data}/wm_tau2/val.parquet, which is missing (stage wm_data makes it" in run.err
-    assert run.executed == []
-    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "--from", "convert_policy")
-    assert run.rc == 2
-    assert f"stage convert_policy needs {run.ckpt}/policy, which is missing (stage policy makes it" in run.err
-
-
-def test_real_run_without_gpus_or_endpoints_refuses_before_running_anything(tmp_path: Path) -> None:
-    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--until", "wm_data", N_GPUS="64")
-    assert run.rc == 2
-    assert re.search(r"GPUs: (nvidia-smi not found|N_GPUS=64 but nvidia-smi lists \d+)", run.err)
-    assert "stage collect needs USER_BASE_URL" in run.err
-    assert run.executed == [] and not run.data.exists()
-
-
-def test_hydra_overrides_pass_through_and_bad_ones_stop_the_schedule(tmp_path: Path) -> None:
+def test_bad_override_missing_input_and_unknown_arguments_stop_with_status_2(tmp_path: Path) -> None:
     complete(tmp_path / "data" / "wm_tau2", "train.parquet", "val.parquet")
     run = schedule(
         tmp_path,
-        "run_rwml_qwen3_8b.sh",
-        "--dry-run",
-        "--from",
-        "rwml",
-        "--until",
-        "rwml",
-        RWML_OVERRIDES="actor_rollout_ref.actor.optim.lr=2e-6 trainer.total_epochs=3",
-        FILTER_EASY="0",
-    )
-    assert run.rc == 0, run.err
-    stage1 = run.command("main_rwml")
-    # the user's overrides come last (they win), then the console log is kept for the summary table
-    assert stage1.endswith(
-        f"actor_rollout_ref.actor.optim.lr=2e-6 trainer.total_epochs=3 '2>&1 | tee -a {run.ckpt}/logs/rwml.log'"
-    )
-    assert f"data.train_files={run.data}/wm_tau2/train.parquet " in stage1  # FILTER_EASY=0: the unfiltered parquet
-    assert "    actor_rollout_ref.actor.optim.lr = 2e-06" in run.out and "    trainer.total_epochs = 3" in run.out
-    run = schedule(
-        tmp_path,
-        "run_rwml_qwen3_8b.sh",
-        "--dry-run",
-        "--from",
-        "rwml",
-        "--until",
-        "rwml",
+        "run_rwml_qwen3_8b.sh --dry-run --from rwml --until rwml",
         RWML_OVERRIDES="reward_model.reward_manager=naive",
         FILTER_EASY="0",
     )
-    assert run.rc == 2 and "the rwml_trainer_tau2 config does not compose or validate" in run.err
-    assert "reward_model.reward_manager=naive -> use reward.reward_manager.name" in run.err
+    assert run.rc == 2 and "ERROR: the rwml_trainer_tau2 config does not compose or validate (see above)" in run.err
+    assert "  reward_model.reward_manager=naive -> use reward.reward_manager.name" in run.err
     assert "main_rwml" not in run.out
+    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh --dry-run --from filter")
+    assert run.rc == 2 and run.executed == [] and run.err.endswith("ERROR: missing inputs; nothing was run\n")
+    assert f"  stage filter needs {run.ckpt}/filter_sft_hf, which is missing (stage filter_convert makes it" in run.err
+    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh --dry-run --from stage1")
+    assert run.rc == 2 and "ERROR: unknown stage 'stage1'; stages of this schedule: collect wm_data " in run.err
+    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh --dry-run data.train_batch_size=16")
+    assert run.rc == 2 and run.err.startswith("usage: bash scripts/run_rwml_qwen3_8b.sh [--dry-run] [--from STAGE]")
+    assert "ERROR: unknown argument 'data.train_batch_size=16' (hydra overrides go in RWML_OVERRIDES" in run.err
+    run = schedule(tmp_path, "run_policy_rl_baseline.sh --until")
+    assert run.rc == 2 and "ERROR: --until needs a stage; stages of this schedule: policy_data policy " in run.err
+    run = schedule(tmp_path, "run_policy_rl_baseline.sh --help")
+    assert run.rc == 0 and "stages of this schedule: policy_data policy convert_policy evaluate\n" in run.out
 
 
-def test_unknown_stage_or_argument_is_an_error(tmp_path: Path) -> None:
-    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "--from", "stage1")
-    assert run.rc == 2 and "unknown stage 'stage1'" in run.err
-    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh", "--dry-run", "data.train_batch_size=16")
-    assert run.rc == 2 and "unknown argument 'data.train_batch_size=16'" in run.err and "RWML_OVERRIDES" in run.err
-
-
-def test_baselines_and_moe_sibling(tmp_path: Path) -> None:
-    sft = schedule(tmp_path / "sft", "run_wm_sft_baseline.sh", "--dry-run")
-    assert sft.rc == 0, sft.err
-    assert sft.executed == [
-        "collect",
-        "wm_data",
-        "sft_data",
-        "sft",
-        "convert_stage1",
-        "policy_data",
-        "policy",
-        "convert_policy",
-        "evaluate",
-    ]
-    train = sft.command("verl.trainer.sft_trainer")
-    assert f"data.train_files={sft.data}/sft_tau2/train.parquet" in train and "model.path=Qwen/Qwen3-8B" in train
-    assert f"--target-dir {sft.ckpt}/wm_sft_hf" in sft.command(f"convert_to_hf.py --ckpt-dir {sft.ckpt}/wm_sft ")
-    assert f"actor_rollout_ref.model.path={sft.ckpt}/wm_sft_hf" in sft.command("--config-name policy_trainer")
-
-    rl = schedule(tmp_path / "rl", "run_policy_rl_baseline.sh", "--dry-run")
-    assert rl.rc == 0, rl.err
-    assert rl.executed == ["policy_data", "policy", "convert_policy", "evaluate"]
-    assert "actor_rollout_ref.model.path=Qwen/Qwen3-8B " in rl.command("--config-name policy_trainer")
-
-    complete(tmp_path / "moe" / "data" / "wm_tau2", "train.parquet", "val.parquet")
-    moe = schedule(
-        tmp_path / "moe", "run_rwml_qwen3_30b_a3b.sh", "--dry-run", "--from", "rwml", "--until", "rwml", FILTER_EASY="0"
+def test_real_runs_refuse_what_this_machine_or_the_settings_cannot_run(tmp_path: Path) -> None:
+    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh --until wm_data", N_GPUS="64")
+    assert run.rc == 2 and run.executed == [] and not run.data.exists()
+    assert re.search(r"GPUs: (nvidia-smi not found|N_GPUS=64 but nvidia-smi lists \d+)", run.err)
+    assert "  stage collect needs USER_BASE_URL" in run.err
+    assert run.err.endswith(
+        "ERROR: this machine or these settings cannot run the schedule (see above); nothing was run\n"
     )
-    assert moe.rc == 0, moe.err
-    stage1 = moe.command("main_rwml")
-    assert "actor_rollout_ref.model.path=Qwen/Qwen3-30B-A3B" in stage1
-    assert "actor_rollout_ref.rollout.tensor_model_parallel_size=2" in stage1
-    assert "actor_rollout_ref.ref.fsdp_config.param_offload=true" in stage1
+    run = schedule(tmp_path, "run_rwml_cpu.sh --until collect", ENV="tau2", FILTER_EASY="1")
+    assert run.rc == 2 and run.executed == []
+    assert "PLATFORM=cpu: ENV=tau2 needs tool calling" in run.err and "PLATFORM=cpu: FILTER_EASY=1" in run.err
 
 
-# ----------------------------------------------------------------------------------------------- real run, CPU stage
+def test_cpu_schedule_dry_run_serves_and_trains_on_the_cpu_backend(tmp_path: Path) -> None:
+    """make train-cpu: the GPU schedule's stages with PLATFORM=cpu (no vLLM, no GPU preflight), on the bundled games."""
+    model, games = tmp_path / "smollm2_hf", REPO_ROOT / "envs" / "alfworld_games"
+    overrides = "actor_rollout_ref.actor.optim.lr=2e-6 trainer.total_epochs=3"
+    run = schedule(tmp_path, "run_rwml_cpu.sh --dry-run", MODEL_PATH=str(model), RWML_OVERRIDES=overrides)
+    assert run.rc == 0, run.err
+    assert run.executed == [st.name for st in SCHEDULES["rwml_cpu"].stages]
+    assert run.command("make_smollm2_hf").endswith(f"scripts/make_smollm2_hf.py {model}")
+    serve = [line for line in run.out.splitlines() if "recipe.rwml.cpu.openai_server" in line]
+    assert len(serve) == 1 and "vllm serve" not in run.out  # evaluation, on the CPU server
+    collect = run.command("collect_trajectories")  # the expert with 30% random actions: nothing served
+    assert f"--env alfworld --data-root {games} --split train" in collect
+    assert "--policy expert --epsilon 0.3 --episodes-per-task 2 --max-steps 6 --workers 2" in collect
+    # the user's overrides come last (they win), then the console log is kept for the summary table
+    stage1 = run.command("main_rwml --config-name rwml_trainer ")
+    assert stage1.endswith(f"+platform=cpu {overrides} '2>&1 | tee -a {run.ckpt}/logs/rwml.log'")
+    assert "    actor_rollout_ref.actor.optim.lr = 2e-06" in run.out and "    trainer.total_epochs = 3" in run.out
+    assert "    data.max_prompt_length = 1500" in run.out and "    data.max_response_length = 512" in run.out
+    stage2 = run.command("main_rwml --config-name policy_trainer ")
+    assert "+platform=cpu" in stage2 and "trainer.total_training_steps=2" in stage2 and "tee -a" in stage2
+    assert f"--data-root {games}" in run.command("build_policy_dataset")
+    assert "a real run would stop here" not in run.out  # the games are there, the embedder is packaged
+
+
+# ----------------------------------------------------------------------------------------------- real runs
 
 
 def test_cpu_stage_really_runs_marks_done_and_is_skipped_on_rerun(tmp_path: Path) -> None:
@@ -321,14 +398,25 @@ def test_cpu_stage_really_runs_marks_done_and_is_skipped_on_rerun(tmp_path: Path
     Path(f"{data}/episodes_alfworld.done").touch()
 
     env = {"ENV": "alfworld", "EMBED_MODEL": "all-MiniLM-L6-v2"}
-    run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh", "--until", "wm_data", **env)
+    run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh --until wm_data", **env)
     assert run.rc == 0, run.err
     assert run.executed == ["wm_data"] and run.plan["collect"].startswith("skip (done")
     assert (data / "wm_alfworld" / "train.parquet").is_file() and (data / "wm_alfworld" / "val.parquet").is_file()
     assert Path(f"{data}/wm_alfworld.done").exists()
-    run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh", "--until", "wm_data", **env)
+    assert run.out.endswith(f"\nschedule finished; outputs in {data} and {run.ckpt}\n")
+    run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh --until wm_data", **env)
     assert run.rc == 0, run.err
     assert run.executed == [] and "nothing to run" in run.out
+    # --from: the old output and its marker are moved aside (a dry run only says so)
+    run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh --dry-run --from wm_data --until wm_data", **env)
+    assert run.executed == ["wm_data"] and run.plan["wm_data"] == "run (forced by --from wm_data)"
+    assert re.search(rf"^\+ mv {data}/wm_alfworld {data}/wm_alfworld\.bak-\d{{8}}-\d{{6}}$", run.out, re.M)
+    assert re.search(rf"^\+ mv {data}/wm_alfworld\.done {data}/wm_alfworld\.done\.bak-\d{{8}}-", run.out, re.M)
+    assert Path(f"{data}/wm_alfworld.done").exists()
+    (data / "episodes_alfworld" / "train.jsonl").write_text("not json\n")
+    run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh --from wm_data --until wm_data", **env)
+    assert run.rc != 0 and "schedule finished" not in run.out  # a failed command stops it, with its status
+    assert not Path(f"{data}/wm_alfworld.done").exists() and len(list(data.glob("wm_alfworld*.bak-*"))) == 2
 
 
 FAKE_VLLM = """#!/usr/bin/env bash
@@ -357,10 +445,6 @@ server.serve_forever()
 def test_real_collect_stage_serves_the_model_collects_and_stops_the_server(tmp_path: Path) -> None:
     """The GPU-free parts of a real stage: vLLM (a stand-in on the port) started in the background and awaited,
     real ALFWorld episodes collected through it, the server's process group stopped, the stage marked done."""
-    import sys
-
-    from tests.openai_stub import free_port_url
-
     bin_dir, pid_file = tmp_path / "bin", tmp_path / "server.pid"
     bin_dir.mkdir()
     (tmp_path / "server.py").write_text(FAKE_SERVER.format(repo=str(REPO_ROOT), pid_file=str(pid_file)))
@@ -372,19 +456,18 @@ def test_real_collect_stage_serves_the_model_collects_and_stops_the_server(tmp_p
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     port = free_port_url().rsplit(":", 1)[1].split("/")[0]
-    env = {
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
-        "VLLM": str(bin_dir / "vllm"),
-        "VLLM_PORT": port,
-        "N_GPUS": "1",
-        "ALFWORLD_DATA": str(REPO_ROOT / "envs" / "alfworld_games"),
-        "EPISODES_PER_TASK": "1",
-        "COLLECT_MAX_STEPS": "2",
-        "COLLECT_WORKERS": "0",
-    }
-    run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh", "--until", "collect", **env)
+    env = dict(PATH=f"{bin_dir}:{os.environ['PATH']}", VLLM=str(bin_dir / "vllm"), VLLM_PORT=port, N_GPUS="1")
+    env |= dict(ALFWORLD_DATA=str(REPO_ROOT / "envs" / "alfworld_games"), COLLECT_WORKERS="0")
+    env |= dict(EPISODES_PER_TASK="1", COLLECT_MAX_STEPS="2")
+    run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh --until collect", **env)
     assert run.rc == 0, run.out[-3000:] + run.err[-3000:]
     assert run.executed == ["collect"]
+    assert re.search(
+        rf"^  server pid \d+, log {run.ckpt}/logs/server-policy-\d{{8}}-\d{{6}}\.log; waiting for "
+        rf"http://127\.0\.0\.1:{port}/v1/models$",
+        run.out,
+        re.M,
+    )
     episodes = [line for line in (run.data / "episodes_alfworld" / "train.jsonl").read_text().splitlines() if line]
     train_games = list((REPO_ROOT / "envs" / "alfworld_games" / "json_2.1.1" / "train").iterdir())
     assert len(episodes) == len([g for g in train_games if g.is_dir()])
@@ -394,57 +477,3 @@ def test_real_collect_stage_serves_the_model_collects_and_stops_the_server(tmp_p
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert list((run.ckpt / "logs").glob("server-policy-*.log"))
-
-
-def test_cpu_schedule_runs_the_same_stages_on_the_cpu_backend(tmp_path: Path) -> None:
-    """make train-cpu: the GPU schedule's stage functions with PLATFORM=cpu (no vLLM, no GPU preflight)."""
-    model = tmp_path / "smollm2_hf"
-    run = schedule(tmp_path, "run_rwml_cpu.sh", "--dry-run", MODEL_PATH=str(model))
-    assert run.rc == 0, run.err
-    assert run.executed == [
-        "base_model", "collect", "wm_data", "rwml", "convert_stage1", "policy_data", "policy", "convert_policy",
-        "evaluate",
-    ]  # fmt: skip
-    assert run.command("make_smollm2_hf").endswith(f"scripts/make_smollm2_hf.py {model}")
-    serve = [line for line in run.out.splitlines() if "recipe.rwml.cpu.openai_server" in line]
-    assert len(serve) == 2 and "vllm serve" not in run.out  # collection and evaluation, on the CPU server
-    assert "--max-tokens 96" in run.command("collect_trajectories")
-    for config in ("rwml_trainer ", "policy_trainer "):
-        command = run.command(f"main_rwml --config-name {config}")
-        assert "+platform=cpu" in command and "trainer.total_training_steps=" in command
-        assert "tee -a" in command  # the console log the final table reads
-    assert "--data-root " + str(REPO_ROOT / "envs" / "alfworld_games") in run.command("build_policy_dataset")
-
-
-def test_cpu_schedule_refuses_what_the_cpu_cannot_run(tmp_path: Path) -> None:
-    run = schedule(tmp_path, "run_rwml_cpu.sh", "--until", "collect", ENV="tau2", FILTER_EASY="1")
-    assert run.rc == 2
-    assert "PLATFORM=cpu: ENV=tau2 needs tool calling" in run.err
-    assert "PLATFORM=cpu: FILTER_EASY=1" in run.err
-    assert run.executed == []
-
-
-def test_preflight_asks_every_endpoint_before_anything_starts(tmp_path: Path) -> None:
-    """A typo in an endpoint URL stops the run at once, naming the setting, not after the GPUs are busy."""
-    from tests.openai_stub import free_port_url
-
-    dead = free_port_url()
-    run = schedule(
-        tmp_path, "run_rwml_qwen3_8b.sh", "--until", "collect",
-        PATH=os.environ["PATH"], POLICY_BASE_URL=dead, POLICY_MODEL_NAME="m", USER_BASE_URL=dead,
-    )  # fmt: skip
-    assert run.rc == 2 and run.executed == []
-    assert f"stage collect: POLICY_BASE_URL={dead} does not answer GET {dead}/models" in run.err
-    assert f"stage collect: USER_BASE_URL={dead} does not answer" in run.err
-
-
-def test_preflight_accepts_an_endpoint_that_answers(tmp_path: Path) -> None:
-    from tests.openai_stub import openai_stub
-
-    with openai_stub(lambda request: "ok") as server:
-        run = schedule(
-            tmp_path, "run_rwml_qwen3_8b.sh", "--until", "collect", PATH=os.environ["PATH"], ENV="alfworld",
-            POLICY_BASE_URL=server.base_url, POLICY_MODEL_NAME="stub-model", ALFWORLD_DATA=str(tmp_path / "none"),
-        )  # fmt: skip
-    assert run.rc == 2 and run.executed == []  # stopped by the missing games, not by the endpoint
-    assert "does not answer" not in run.err and "stage collect needs ALFWORLD_DATA" in run.err

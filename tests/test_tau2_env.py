@@ -9,15 +9,8 @@ import pytest
 
 from envs.base import EnvError, TaskSpec
 from envs.registry import list_tasks, make_env
-from envs.tau2_env import (
-    OFFLINE_OBSERVATION,
-    STOP_TOKEN,
-    Tau2Env,
-    get_tau2_task,
-    gold_action_strings,
-    list_tau2_tasks,
-    parse_action,
-)
+from envs.tau2_env import OFFLINE_OBSERVATION, Tau2Env, parse_action
+from envs.tau2_tasks import STOP_TOKEN, get_tau2_task, gold_action_strings, list_tau2_tasks
 from tests.openai_stub import free_port_url, openai_stub
 
 

@@ -6,12 +6,14 @@ chat template; synthetic episode files cover malformed lines, interruption and m
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,19 @@ import pyarrow.parquet as pq
 import pytest
 
 from benchmarks.bench_wm_dataset import run_build, write_synthetic_episodes
-from data_prep import build_sft_dataset, build_wm_dataset
-from reward_score.parse import STATUS_NOT_DONE, parse_response, status_of
-from reward_score.tags import FORMAT_INSTRUCTION, STATE_CLOSE, STATE_OPEN
+from data_prep import build_sft_dataset, build_wm_dataset, wm_splits
+from data_prep.wm_episodes import check_episode
+from data_prep.wm_triplets import episode_triplets
+from envs.episode import FORMAT_ERROR_KIND
+from recipe.rwml.policy_actions import format_error_message
+from reward_score.answer_format import (
+    FORMAT_INSTRUCTION,
+    STATE_CLOSE,
+    STATE_OPEN,
+    STATUS_NOT_DONE,
+    parse_response,
+    status_of,
+)
 from tests.conftest import REPO_ROOT
 
 
@@ -143,13 +155,13 @@ def test_no_task_in_both_splits_and_both_splits_used(wm_dir: Path, episodes: Pat
 
 def test_split_is_seeded_and_keeps_fraction_by_task() -> None:
     tasks = {("alfworld", f"game-{i}") for i in range(100)}
-    val = build_wm_dataset.assign_val_tasks(tasks, 0.1, seed=3)
-    assert len(val) == 10 and val == build_wm_dataset.assign_val_tasks(tasks, 0.1, seed=3)
-    assert val != build_wm_dataset.assign_val_tasks(tasks, 0.1, seed=4)
+    val = wm_splits.assign_val_tasks(tasks, 0.1, seed=3)
+    assert len(val) == 10 and val == wm_splits.assign_val_tasks(tasks, 0.1, seed=3)
+    assert val != wm_splits.assign_val_tasks(tasks, 0.1, seed=4)
     two = {("alfworld", "a"), ("alfworld", "b")}
-    assert len(build_wm_dataset.assign_val_tasks(two, 0.1, seed=0)) == 1
-    assert build_wm_dataset.assign_val_tasks({("alfworld", "a")}, 0.1, seed=0) == set()
-    assert build_wm_dataset.assign_val_tasks(tasks, 0.0, seed=0) == set()
+    assert len(wm_splits.assign_val_tasks(two, 0.1, seed=0)) == 1
+    assert wm_splits.assign_val_tasks({("alfworld", "a")}, 0.1, seed=0) == set()
+    assert wm_splits.assign_val_tasks(tasks, 0.0, seed=0) == set()
 
 
 def test_exact_duplicate_triplets_are_removed(episodes: Path, wm_dir: Path, tmp_path: Path) -> None:
@@ -242,6 +254,83 @@ def test_malformed_lines_name_file_and_line_and_skip_bad_counts(episodes: Path, 
     assert stats["bad_lines_skipped"] == 2
     assert any(f"{bad}:3:" in b and "steps[0].action" in b for b in stats["bad_lines"])
     assert stats["episodes"] == len(good) - 1
+
+
+def with_format_error(ep: dict[str, Any], at: int) -> dict[str, Any]:
+    """`ep` with a format-error step (no action, the env not stepped) recorded before step `at`, steps renumbered."""
+    steps = [dict(s) for s in ep["steps"]]
+    before = steps[at - 1]["next_observation"] if at else ep["initial_observation"]
+    error = {
+        "t": at,
+        "observation": before,
+        "raw_output": "<think>I will look around</think> look around",
+        "action": None,
+        "next_observation": format_error_message(ep["env"]),
+        "reward": 0.0,
+        "done": False,
+        "valid": False,
+        "state_kind": FORMAT_ERROR_KIND,
+        "info": {},
+    }
+    steps.insert(at, error)
+    for t, step in enumerate(steps):
+        step["t"] = t
+    return dict(ep, steps=steps)
+
+
+def test_format_error_steps_give_no_triplet_and_stay_out_of_later_histories(episodes: Path) -> None:
+    by_env = {}
+    for ep in read_episodes(episodes):
+        if len(ep["steps"]) >= 4:
+            by_env.setdefault(ep["env"], ep)
+    assert set(by_env) == {"alfworld", "tau2"}
+    for ep in by_env.values():
+        broken = with_format_error(ep, len(ep["steps"]) // 2)
+        check_episode(broken)  # action null is valid on a format-error step
+        dropped: Counter = Counter()
+        plain, got = list(episode_triplets(ep, None)), list(episode_triplets(broken, None, dropped))
+        assert dropped[f"{ep['env']}:{FORMAT_ERROR_KIND}"] == 1
+        assert len(got) == len(plain) > 0
+        for a, b in zip(plain, got, strict=True):
+            # the same prompt (history), action and ground truth; `step` still names the step in the record
+            assert dataclasses.replace(a, step=0) == dataclasses.replace(b, step=0)
+            assert broken["steps"][b.step]["action"] == b.action and b.action is not None
+            assert format_error_message(ep["env"]) not in b.user
+
+
+def test_format_error_steps_are_dropped_and_counted_by_the_builders(
+    episodes: Path, wm_dir: Path, tmp_path: Path
+) -> None:
+    lines = read_episodes(episodes)
+    broken = [with_format_error(ep, len(ep["steps"]) // 2) for ep in lines]
+    src = tmp_path / "broken.jsonl"
+    src.write_text("".join(json.dumps(ep) + "\n" for ep in broken))
+    out = tmp_path / "wm"
+    assert build_wm_dataset.main(["--input", str(src), "--out-dir", str(out), "--val-fraction", "0.34"]) == 0
+    stats, base = json.loads((out / "stats.json").read_text()), json.loads((wm_dir / "stats.json").read_text())
+    dropped = stats["steps_dropped_by_state_kind"]
+    assert dropped.pop("alfworld:format_error") + dropped.pop("tau2:format_error") == len(lines)
+    assert dropped == base["steps_dropped_by_state_kind"] and stats["rows"] == base["rows"]
+    for split in ("train", "val"):
+        got, want = rows(out / f"{split}.parquet"), rows(wm_dir / f"{split}.parquet")
+        assert all(r["extra_info"]["action"] is not None for r in got)
+        for r in (*got, *want):
+            r["extra_info"].pop("step")
+        assert got == want
+    sft = tmp_path / "sft"
+    assert build_sft_dataset.main(["--input", str(src), "--out-dir", str(sft), "--val-fraction", "0.34"]) == 0
+    assert json.loads((sft / "stats.json").read_text())["steps_dropped_by_state_kind"]["alfworld:format_error"] > 0
+
+
+def test_action_null_is_an_error_outside_format_error_steps(episodes: Path, tmp_path: Path, capsys) -> None:
+    ep = read_episodes(episodes)[0]
+    ep["steps"][0]["action"] = None
+    with pytest.raises(ValueError, match=r"steps\[0\]\.action"):
+        check_episode(ep)
+    src = tmp_path / "null.jsonl"
+    src.write_text(json.dumps(ep) + "\n")
+    assert build_wm_dataset.main(["--input", str(src), "--out-dir", str(tmp_path / "out")]) == 2
+    assert f"{src}:1:" in capsys.readouterr().err
 
 
 def test_failed_build_leaves_no_partial_parquet(tmp_path: Path) -> None:

@@ -1,34 +1,28 @@
-"""The stage-2 policy prompt and its action parser, shared by the agent loop, collection and evaluation.
-
-ALFWorld (ReAct style): the model reasons inside <think>...</think>, then writes one admissible action inside
-<action>...</action>. tau2-bench: the model either calls one tool in its native Hermes format
-(`<tool_call>{"name": ..., "arguments": {...}}</tool_call>`, Qwen's) or writes a plain message to the user.
+"""The policy prompt: the one chat builder for collection, evaluation and the stage-2 agent loop.
 
 A prompt is a chat: the system instructions (tau2: with the domain policy, then the agent's greeting), the task
 with the first observation (tau2: the simulated user's first message), then for each past step the
 assistant's action and the environment's answer (a user turn for ALFWorld; a tool turn or the simulated user's
-reply for tau2). `history_window=H` keeps only the last H steps (the paper: 2 for ALFWorld, 5 for tau2), so long
-episodes stay within the context. Past steps show the action only, not its reasoning.
-
-Actions are strings in the env's own format: an ALFWorld command, or for tau2 either the JSON
-`{"name": ..., "arguments": {...}}` of a tool call or the text of a message to the user.
+reply for tau2; the format reminder after an unparsable output). `history_window=H` keeps only the last H steps
+(the paper: 2 for ALFWorld, 5 for tau2), so long episodes stay within the context. Past steps show the action only,
+not its reasoning. tau2 tools go natively (`tools_in_prompt=False`: the schemas to the chat template or the API's
+`tools`) everywhere by default. The answer format and its parser are in `recipe.rwml.policy_actions`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
-from reward_score.tags import THINK_CLOSE, THINK_OPEN
-
-ACTION_OPEN, ACTION_CLOSE = "<action>", "</action>"
-# Sent to the env (collection, evaluation) when an output holds no usable action: the env answers it as the invalid
-# action it is, and the history keeps this short marker instead of the whole unparsable output, which would
-# otherwise push later prompts past the model's context. The full text stays in the step's `raw_output`.
-NO_ACTION = "(no parsable action)"
-TOOL_CALL_OPEN, TOOL_CALL_CLOSE = "<tool_call>", "</tool_call>"
+from recipe.rwml.policy_actions import (
+    ACTION_CLOSE,
+    ACTION_OPEN,
+    TOOL_CALL_CLOSE,
+    TOOL_CALL_OPEN,
+    as_tool_call,
+)
+from reward_score.answer_format import THINK_CLOSE, THINK_OPEN
 
 ALFWORLD_SYSTEM = (
     "You are an expert agent in ALFWorld, a text-based household environment. You are given a task and what you "
@@ -44,103 +38,23 @@ TAU2_INSTRUCTIONS = (
     "Follow the policy strictly and only use information from the user or from tool results."
 )
 
+# Past steps shown in a policy prompt (the paper's H): the default of collection, evaluation and stage 2 alike.
+HISTORY_WINDOW = {"alfworld": 2, "tau2": 5}
+
 # tau2's orchestrator opens every conversation with this agent greeting; the user simulator answers it.
 TAU2_GREETING = "Hi! How can I help you today?"
 
-TAU2_TOOLS_IN_PROMPT = (
-    "# Tools\n\nYou may call one of the functions below per turn. Their JSON schemas are inside <tools></tools>:\n"
-    "<tools>\n{tools}\n</tools>\n\n"
-    f"To call a function, write a JSON object with its name and arguments inside {TOOL_CALL_OPEN}{TOOL_CALL_CLOSE}:\n"
-    f'{TOOL_CALL_OPEN}\n{{"name": <function-name>, "arguments": <args-json-object>}}\n{TOOL_CALL_CLOSE}'
-)
 
-# ----------------------------------------------------------------------------------------------- parsing
-
-
-_ACTION_RE = re.compile(re.escape(ACTION_OPEN) + r"(.*?)" + re.escape(ACTION_CLOSE), re.DOTALL)
-_TOOL_CALL_RE = re.compile(re.escape(TOOL_CALL_OPEN) + r"(.*?)" + re.escape(TOOL_CALL_CLOSE), re.DOTALL)
-_THINK_RE = re.compile(re.escape(THINK_OPEN) + r".*?" + re.escape(THINK_CLOSE), re.DOTALL)
-
-
-def parse_action(text: str, env: str) -> tuple[str | None, bool]:
-    """The action in a model output, and whether the output followed the format.
-
-    ALFWorld: the (last) <action> block, whitespace-normalised and lower-cased; `ok` needs a closed reasoning
-    block before it and exactly one action block. tau2: the first Hermes tool call as env JSON (`ok` needs exactly
-    one well-formed call), else the message text outside the reasoning block. `(None, False)` when there is no
-    usable action at all.
-    """
-    if env == "alfworld":
-        blocks = _ACTION_RE.findall(text or "")
-        if not blocks:
-            return None, False
-        action = " ".join(blocks[-1].split()).rstrip(".").lower()
-        if not action:
-            return None, False
-        reasoned = THINK_CLOSE in text[: text.rfind(ACTION_OPEN)]
-        return action, reasoned and len(blocks) == 1
-    if env == "tau2":
-        visible = strip_reasoning(text or "")
-        calls = _TOOL_CALL_RE.findall(visible)
-        if calls or TOOL_CALL_OPEN in visible:
-            parsed = [_parse_tool_call_json(c) for c in calls]
-            return tau2_action_from_calls(parsed, n_blocks=max(len(calls), visible.count(TOOL_CALL_OPEN)))
-        message = visible.strip()
-        return (message, True) if message else (None, False)
-    raise ValueError(f"unknown environment {env!r}; expected 'alfworld' or 'tau2'")
-
-
-def strip_reasoning(text: str) -> str:
-    """The text outside <think> blocks (and after a dangling </think> whose opening tag was in the prompt)."""
-    text = _THINK_RE.sub("", text)
-    if THINK_CLOSE in text:
-        text = text.rsplit(THINK_CLOSE, 1)[1]
-    return text
-
-
-def _parse_tool_call_json(raw: str) -> tuple[str, Any] | None:
-    try:
-        call = json.loads(raw)
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(call, dict) or not isinstance(call.get("name"), str):
-        return None
-    return call["name"], call.get("arguments", {})
-
-
-def tau2_action_from_calls(
-    calls: Sequence[tuple[str, Any] | None], n_blocks: int | None = None
-) -> tuple[str | None, bool]:
-    """Turn parsed tool calls `(name, arguments)` into the env's action JSON; None entries are malformed calls.
-
-    `arguments` may be a dict or its JSON text (verl's tool parser returns text). Only the first call is acted
-    on; `ok` is False when a call was malformed or there was more than one (`n_blocks` counts the tool-call blocks
-    in the output, parsed or not).
-    """
-    n_blocks = len(calls) if n_blocks is None else n_blocks
-    if not calls or calls[0] is None:
-        return None, False
-    name, arguments = calls[0]
-    if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments) if arguments.strip() else {}
-        except json.JSONDecodeError:
-            return None, False
-    if not isinstance(arguments, dict):
-        return None, False
-    action = json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
-    return action, n_blocks == 1 and all(c is not None for c in calls)
-
-
-def as_tool_call(action: str) -> dict[str, Any] | None:
-    """The `{"name", "arguments"}` dict when a tau2 action is a tool call, else None (a message to the user)."""
-    try:
-        call = json.loads(action)
-    except (json.JSONDecodeError, TypeError):
-        return None
-    if isinstance(call, dict) and isinstance(call.get("name"), str) and isinstance(call.get("arguments"), dict):
-        return call
-    return None
+def tau2_tools_in_prompt(tools: Sequence[dict[str, Any]]) -> str:
+    """The tool schemas and the call format as system-prompt text, for endpoints without native tool calling."""
+    schemas = "\n".join(json.dumps(t, ensure_ascii=False) for t in tools)
+    return (
+        "# Tools\n\nYou may call one of the functions below per turn. Their JSON schemas are inside <tools></tools>:\n"
+        f"<tools>\n{schemas}\n</tools>\n\n"
+        "To call a function, write a JSON object with its name and arguments inside "
+        f"{TOOL_CALL_OPEN}{TOOL_CALL_CLOSE}:\n"
+        f'{TOOL_CALL_OPEN}\n{{"name": <function-name>, "arguments": <args-json-object>}}\n{TOOL_CALL_CLOSE}'
+    )
 
 
 # ----------------------------------------------------------------------------------------------- prompt
@@ -161,7 +75,7 @@ def system_message(env: str, task: str, info: dict[str, Any] | None = None, *, t
             content += f"\n<policy>\n{policy}\n</policy>"
         tools = tool_schemas(info)
         if tools_in_prompt and tools:
-            content += "\n\n" + TAU2_TOOLS_IN_PROMPT.format(tools="\n".join(json.dumps(t) for t in tools))
+            content += "\n\n" + tau2_tools_in_prompt(tools)
         return {"role": "system", "content": content}
     raise ValueError(f"unknown environment {env!r}; expected 'alfworld' or 'tau2'")
 
@@ -252,19 +166,6 @@ def observation_message(
 
 def tool_call_id(step: int) -> str:
     return f"call_{step}"
-
-
-def format_error_message(env: str) -> str:
-    """What the agent is told when its output had no usable action."""
-    if env == "alfworld":
-        return (
-            f"Invalid output: no action found. Reason inside {THINK_OPEN}...{THINK_CLOSE}, then write exactly one "
-            f"admissible action inside {ACTION_OPEN}...{ACTION_CLOSE}."
-        )
-    return (
-        "Invalid output: the tool call could not be parsed. Call one tool as "
-        f'{TOOL_CALL_OPEN}{{"name": ..., "arguments": {{...}}}}{TOOL_CALL_CLOSE}, or write a message to the user.'
-    )
 
 
 def build_policy_messages(

@@ -13,6 +13,7 @@
    the bundled ALFWorld games, convert, evaluate; `make train-cpu` does the same with SmolLM2-135M-Instruct;
 7. print a summary table.
 Outputs go to demo_out/ (override with DEMO_OUT); rerunning resumes (collection, and each schedule stage).
+`make demo` runs `python -m recipe.rwml.demo`.
 """
 
 from __future__ import annotations
@@ -26,65 +27,43 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 OUT = Path(os.environ.get("DEMO_OUT", REPO / "demo_out"))
+# set before the first import that reads them (every heavy import here is inside a function)
+OFFLINE_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "RAY_USAGE_STATS_ENABLED": "0",
+}
 
 
 def banner(text: str) -> None:
     print(f"\n{'=' * 100}\n{text}\n{'=' * 100}", flush=True)
 
 
+def collect_bundled_alfworld(out: Path, episodes_per_task: int, workers: int) -> Path:
+    """Episodes of the bundled ALFWorld train games (handcoded expert + 30% random actions) into `out`."""
+    from data_prep.collect_trajectories import main as collect
+
+    flags = "--env alfworld --data-root bundled --split train --policy expert --epsilon 0.3".split()
+    rc = collect([*flags, "--episodes-per-task", str(episodes_per_task), "--workers", str(workers), "--out", str(out)])
+    if rc != 0:
+        raise SystemExit(f"collection failed for alfworld (bundled games -> {out})")
+    return out
+
+
 def step_collect() -> dict[str, Path]:
     from data_prep.collect_trajectories import main as collect
 
     banner("1. collect real episodes (ALFWorld bundled games, tau2 retail)")
-    runs = {
-        "alfworld": [
-            "--env",
-            "alfworld",
-            "--data-root",
-            "bundled",
-            "--split",
-            "train",
-            "--policy",
-            "expert",
-            "--epsilon",
-            "0.3",
-            "--episodes-per-task",
-            "4",
-            "--workers",
-            "2",
-        ],
-        "tau2": [
-            "--env",
-            "tau2",
-            "--domain",
-            "retail",
-            "--split",
-            "test",
-            "--policy",
-            "gold",
-            "--epsilon",
-            "0.3",
-            "--max-tasks",
-            "12",
-            "--workers",
-            "0",
-        ],
-    }
-    out = {}
-    for env, args in runs.items():
-        path = OUT / f"episodes_{env}.jsonl"
-        if collect([*args, "--out", str(path)]) != 0:
-            raise SystemExit(f"collection failed for {env}")
-        out[env] = path
-    return out
+    alfworld = collect_bundled_alfworld(OUT / "episodes_alfworld.jsonl", episodes_per_task=4, workers=2)
+    tau2 = OUT / "episodes_tau2.jsonl"
+    flags = "--env tau2 --domain retail --split test --policy gold --epsilon 0.3 --max-tasks 12 --workers 0".split()
+    if collect([*flags, "--out", str(tau2)]) != 0:
+        raise SystemExit("collection failed for tau2")
+    return {"alfworld": alfworld, "tau2": tau2}
 
 
 def step_datasets(episodes: dict[str, Path], tokenizer_dir: Path) -> dict[str, Path]:
@@ -102,7 +81,7 @@ def step_datasets(episodes: dict[str, Path], tokenizer_dir: Path) -> dict[str, P
 
 
 def _reference_predictions(row: dict[str, Any]) -> dict[str, str]:
-    from reward_score.tags import STATE_CLOSE, STATE_OPEN, THINK_CLOSE, THINK_OPEN
+    from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, THINK_CLOSE, THINK_OPEN
 
     truth = row["reward_model"]["ground_truth"]
     info = row["extra_info"]
@@ -261,9 +240,12 @@ def step_train(model_dir: Path) -> str:
 
 
 def main() -> int:
+    """Run the whole demo (steps 1-7 above); 0 when every step succeeded."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
     t0 = time.time()
     OUT.mkdir(parents=True, exist_ok=True)
-    from scripts.tiny_model import make_tiny_model
+    from recipe.rwml.base_models import make_tiny_model
 
     tokenizer_dir = OUT / "tiny_model"
     if not (tokenizer_dir / "config.json").exists():

@@ -1,8 +1,9 @@
-"""verl-style reward functions: `compute_score` for one sample, `compute_score_batch` for many.
+"""The reward as plain functions: `compute_score` for one sample, `compute_score_batch` for many.
 
-Usable from scripts, or through verl's `reward.custom_reward_function.{path,name}` (its `reward_kwargs`
-arrive here as keyword arguments: model, mode, tau, budget_tokens, instruction, ...). One Scorer, and so
-one loaded embedding model, is kept per distinct settings in the process.
+These are what `from reward_score import compute_score` gives. Usable from scripts, or through verl's
+`reward.custom_reward_function.{path,name}` (its `reward_kwargs` arrive here as keyword arguments: model, mode,
+tau, budget_tokens, instruction, ...). One Scorer, and so one loaded embedding model, is kept per distinct
+settings in the process.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Token counting and cutting a prediction to a token budget before it is embedded.
+"""The token budget: counting tokens, and cutting a prediction to `budget_tokens` before it is embedded.
 
 Counting uses a Hugging Face tokenizer: the policy's tokenizer inside the verl reward manager, otherwise
 the local embedding model's tokenizer, otherwise the all-MiniLM-L6-v2 tokenizer that ships with the

@@ -1,0 +1,260 @@
+"""Convert a verl FSDP actor checkpoint to a Hugging Face model folder, and check that it loads and generates.
+
+The trainer saves `<default_local_dir>/global_step_N/actor/` (per-rank `model_world_size_W_rank_R.pt` shards,
+`fsdp_config.json`, and `huggingface/` with the model config and tokenizer) and records the last finished step
+in `<default_local_dir>/latest_checkpointed_iteration.txt`. The command picks the step (`--step`, else the
+tracker file, else the highest N), runs verl's own merger as a subprocess
+(`python -m verl.model_merger merge --backend fsdp --local_dir ... --target_dir ...`) into a temporary folder
+next to the target, loads the result with transformers, generates a few tokens from a chat-templated prompt,
+and only then renames it to the target (an earlier conversion there is replaced).
+
+Examples:
+    python scripts/convert_to_hf.py --ckpt-dir checkpoints/rwml/alfworld_stage1 --target-dir models/stage1_hf
+    python scripts/convert_to_hf.py --ckpt-dir checkpoints/rwml/alfworld_stage1 --step 200 --target-dir out/s200
+    python scripts/convert_to_hf.py --actor-dir checkpoints/rwml/x/global_step_5/actor --target-dir out/x5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+TRACKER_FILE = "latest_checkpointed_iteration.txt"  # verl.utils.checkpoint.checkpoint_manager
+STEP_DIR_RE = re.compile(r"^global_step_(\d+)$")
+TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json")
+CHECK_PROMPT = "You are in the middle of a room. Your task is to: put a clean apple in fridge. What do you do first?"
+CHECK_NEW_TOKENS = 8
+
+
+class ConversionError(RuntimeError):
+    """A checkpoint that cannot be converted, or a conversion that failed its check."""
+
+
+def list_steps(ckpt_dir: Path) -> dict[int, Path]:
+    """Map step -> `global_step_N` folder for every step folder directly under `ckpt_dir`."""
+    steps = {}
+    for child in ckpt_dir.iterdir():
+        match = STEP_DIR_RE.match(child.name)
+        if match and child.is_dir():
+            steps[int(match.group(1))] = child
+    return steps
+
+
+def read_tracker(ckpt_dir: Path) -> int | None:
+    """The step in verl's tracker file, or None when the trainer wrote none (e.g. async save)."""
+    tracker = ckpt_dir / TRACKER_FILE
+    if not tracker.is_file():
+        return None
+    text = tracker.read_text().strip()
+    try:
+        return int(text)
+    except ValueError:
+        raise ConversionError(f"{tracker}: expected a step number, found {text[:80]!r}") from None
+
+
+def find_actor_dir(ckpt_dir: str | Path, step: int | None = None) -> Path:
+    """The checkpoint folder to convert: `global_step_N/actor` (PPO trainer) or `global_step_N` (SFT trainer).
+
+    N is `step` if given, else the tracker's step, else the highest N.
+    """
+    ckpt_dir = Path(ckpt_dir)
+    if not ckpt_dir.is_dir():
+        raise ConversionError(f"checkpoint folder {ckpt_dir} does not exist")
+    if STEP_DIR_RE.match(ckpt_dir.name) or ckpt_dir.name == "actor":
+        raise ConversionError(
+            f"{ckpt_dir} is a single checkpoint, not the trainer's checkpoint folder: pass its parent as "
+            "--ckpt-dir, or the actor folder as --actor-dir"
+        )
+    steps = list_steps(ckpt_dir)
+    if step is not None:
+        source = "--step"
+    else:
+        step, source = read_tracker(ckpt_dir), TRACKER_FILE
+        if step is None:
+            if not steps:
+                hint = " (it holds FSDP shards: use --actor-dir)" if (ckpt_dir / "fsdp_config.json").exists() else ""
+                raise ConversionError(f"no global_step_N checkpoint in {ckpt_dir}{hint}")
+            step, source = max(steps), "the highest global_step_N"
+    if step not in steps:
+        found = ", ".join(str(s) for s in sorted(steps)) or "none"
+        raise ConversionError(
+            f"step {step} (from {source}) has no folder {ckpt_dir / f'global_step_{step}'}; steps found: {found}"
+        )
+    # The PPO trainer saves the actor under global_step_N/actor/; verl's SFT trainer saves into global_step_N/.
+    actor_dir = steps[step] / "actor"
+    if not actor_dir.is_dir() and (steps[step] / "fsdp_config.json").is_file():
+        actor_dir = steps[step]
+    print(f"[convert_to_hf] step {step} (from {source}): {actor_dir}", flush=True)
+    return actor_dir
+
+
+def check_actor_dir(actor_dir: str | Path) -> int:
+    """Raise ConversionError naming what is missing unless `actor_dir` is a complete FSDP checkpoint; world size."""
+    actor_dir = Path(actor_dir)
+    if not actor_dir.is_dir():
+        raise ConversionError(f"actor checkpoint folder {actor_dir} does not exist")
+    config_path = actor_dir / "fsdp_config.json"
+    if not config_path.is_file():
+        raise ConversionError(
+            f"{actor_dir} is incomplete: no fsdp_config.json (FSDPCheckpointManager writes it on rank 0 after "
+            "the shards; an interrupted save may lack it)"
+        )
+    try:
+        world_size = int(json.loads(config_path.read_text())["world_size"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConversionError(f"{config_path}: no valid world_size field ({exc})") from None
+    missing = [
+        f"model_world_size_{world_size}_rank_{rank}.pt"
+        for rank in range(world_size)
+        if not (actor_dir / f"model_world_size_{world_size}_rank_{rank}.pt").is_file()
+        or (actor_dir / f"model_world_size_{world_size}_rank_{rank}.pt").stat().st_size == 0
+    ]
+    if missing:
+        raise ConversionError(
+            f"{actor_dir} is incomplete: fsdp_config.json says world size {world_size} but these model shards are "
+            f"missing or empty: {', '.join(missing)}"
+        )
+    hf_dir = actor_dir / "huggingface"
+    if not (hf_dir / "config.json").is_file():
+        raise ConversionError(
+            f"{actor_dir} is incomplete: verl's model merger needs the huggingface/ subfolder with config.json and "
+            f"the tokenizer (FSDPCheckpointManager writes it on rank 0); {hf_dir / 'config.json'} is missing"
+        )
+    if not any((hf_dir / name).is_file() for name in TOKENIZER_FILES):
+        raise ConversionError(
+            f"{hf_dir} has no tokenizer ({' or '.join(TOKENIZER_FILES)}); verl's model merger loads it from there. "
+            "Copy the base model's tokenizer files into that folder."
+        )
+    return world_size
+
+
+def run_merger(actor_dir: Path, out_dir: Path, backend: str = "fsdp") -> None:
+    """Run verl's model merger on `actor_dir`, writing the HF model into `out_dir`; its output goes to ours."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "verl.model_merger",
+        "merge",
+        "--backend",
+        backend,
+        "--local_dir",
+        str(actor_dir),
+        "--target_dir",
+        str(out_dir),
+    ]
+    print("[convert_to_hf] running: " + " ".join(cmd), flush=True)
+    proc = subprocess.run(cmd, check=False)
+    if proc.returncode != 0:
+        raise ConversionError(
+            f"verl's model merger exited with status {proc.returncode} on {actor_dir} (its output is above)"
+        )
+
+
+def check_hf_model(hf_dir: str | Path, prompt: str = CHECK_PROMPT, max_new_tokens: int = CHECK_NEW_TOKENS) -> str:
+    """Load `hf_dir` with transformers, generate from a chat-templated prompt; return a one-line summary."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(hf_dir)
+        model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype="auto")
+    except Exception as exc:
+        raise ConversionError(f"transformers cannot load the converted model in {hf_dir}: {exc}") from exc
+    model.eval()
+    if torch.cuda.is_available():  # between training stages the GPU is free; an 8B model is slow on CPU
+        model.to("cuda")
+    if tokenizer.chat_template:
+        text = tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+        )
+    else:
+        text = prompt
+    inputs = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)
+    with torch.no_grad():
+        logits = model(**inputs).logits
+        if not torch.isfinite(logits).all():
+            raise ConversionError(f"the converted model in {hf_dir} produces non-finite logits")
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad_id)
+    new_tokens = output[0, inputs["input_ids"].shape[1] :]
+    if new_tokens.numel() == 0:
+        raise ConversionError(f"the converted model in {hf_dir} generated no tokens")
+    generated = tokenizer.decode(new_tokens, skip_special_tokens=False)
+    n_params = sum(p.numel() for p in model.parameters())
+    dtype = next(model.parameters()).dtype
+    templated = "chat-templated" if tokenizer.chat_template else "raw (no chat template)"
+    return (
+        f"{n_params / 1e6:.2f}M params, {str(dtype).removeprefix('torch.')}, "
+        f"{new_tokens.numel()} tokens generated from a {templated} prompt: {generated!r}"
+    )
+
+
+def _install(tmp_dir: Path, target: Path) -> None:
+    """Move the finished `tmp_dir` to `target`, replacing an earlier conversion there."""
+    if not target.exists():
+        os.replace(tmp_dir, target)
+        return
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    os.replace(target, old)
+    os.replace(tmp_dir, target)
+    shutil.rmtree(old)
+    print(f"[convert_to_hf] replaced the earlier model in {target}", flush=True)
+
+
+def convert(actor_dir: str | Path, target_dir: str | Path, backend: str = "fsdp", check: bool = True) -> str:
+    """Convert one actor folder into `target_dir` (written whole or not at all); return the check summary."""
+    actor_dir, target = Path(actor_dir).resolve(), Path(target_dir).resolve()
+    world_size = check_actor_dir(actor_dir)
+    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / "config.json").exists())):
+        raise ConversionError(
+            f"target {target} exists and is not an earlier converted model (no config.json); refusing to replace it"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = target.parent / f".{target.name}.converting-{os.getpid()}"
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    try:
+        print(f"[convert_to_hf] merging {world_size} FSDP shard(s) from {actor_dir}", flush=True)
+        run_merger(actor_dir, tmp_dir, backend)
+        summary = check_hf_model(tmp_dir) if check else "check skipped (--no-check)"
+        _install(tmp_dir, target)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return summary
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command's flags (`python scripts/convert_to_hf.py` / `python -m recipe.rwml.convert_to_hf`)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ckpt-dir", help="the trainer's default_local_dir (holds global_step_N/ and the tracker)")
+    parser.add_argument("--target-dir", required=True, help="where the Hugging Face model goes")
+    pick = parser.add_mutually_exclusive_group()
+    pick.add_argument("--step", type=int, help="convert global_step_N (default: the tracker's step, else the highest)")
+    pick.add_argument("--actor-dir", help="convert this global_step_N/actor folder (--ckpt-dir not needed)")
+    parser.add_argument("--backend", default="fsdp", choices=["fsdp"], help="checkpoint backend (FSDP only)")
+    parser.add_argument("--no-check", action="store_true", help="skip loading and generating with transformers")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Convert the checkpoint the flags name; 0 on success, 1 on a ConversionError it explains on stderr."""
+    args = build_parser().parse_args(argv)
+    if args.actor_dir is None and args.ckpt_dir is None:
+        build_parser().error("give --ckpt-dir (or --actor-dir for one checkpoint folder)")
+    try:
+        actor_dir = Path(args.actor_dir) if args.actor_dir else find_actor_dir(args.ckpt_dir, args.step)
+        summary = convert(actor_dir, args.target_dir, backend=args.backend, check=not args.no_check)
+    except ConversionError as exc:
+        print(f"[convert_to_hf] error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    print(f"[convert_to_hf] {actor_dir} -> {Path(args.target_dir)}: {summary}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""`--wm-parquet`: the served model as a world model, scored by the next-state reward on a held-out parquet."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from recipe.rwml.evaluate.errors import EvalError
+
+
+def evaluate_world_model(args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
+    """Mean next-state reward of the endpoint's predictions on a world-model parquet (resumable)."""
+    import pyarrow.parquet as pq
+    from openai import OpenAI
+    from tqdm import tqdm
+
+    from reward_score import compute_score_batch
+
+    path = Path(args.wm_parquet)
+    if not path.is_file():
+        raise EvalError(f"--wm-parquet {path}: no such file")
+    table = pq.read_table(path)
+    missing = {"data_source", "prompt", "reward_model"} - set(table.column_names)
+    if missing:
+        raise EvalError(f"{path}: missing column(s) {sorted(missing)}; expected a world-model parquet")
+    rows = table.to_pylist()[: args.wm_max_samples] if args.wm_max_samples else table.to_pylist()
+    for i, row in enumerate(rows):
+        gt = (row.get("reward_model") or {}).get("ground_truth")
+        if not isinstance(row.get("prompt"), list) or gt is None:
+            raise EvalError(f"{path}: row {i}: needs a 'prompt' message list and reward_model.ground_truth")
+
+    pred_path = out_dir / "wm_predictions.jsonl"
+    done = _read_predictions(pred_path)
+    client = OpenAI(base_url=args.base_url, api_key=args.api_key, timeout=args.timeout, max_retries=2)
+    todo = [i for i in range(len(rows)) if i not in done]
+    with open(pred_path, "a", encoding="utf-8") as f:
+        for i in tqdm(todo, desc="world-model predictions", unit="row"):
+            resp = client.chat.completions.create(
+                model=args.model,
+                messages=rows[i]["prompt"],
+                temperature=args.wm_temperature,
+                max_tokens=args.wm_max_tokens,
+            )
+            rec = {"row": i, "prediction": resp.choices[0].message.content or ""}
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            f.flush()
+            done[i] = rec
+    reward_kwargs = json.loads(args.wm_reward_kwargs) if args.wm_reward_kwargs else {}
+    scores = compute_score_batch(
+        [r["data_source"] for r in rows],
+        [done[i]["prediction"] for i in range(len(rows))],
+        [r["reward_model"]["ground_truth"] for r in rows],
+        [r.get("extra_info") for r in rows],
+        **reward_kwargs,
+    )
+    by_source: dict[str, list[float]] = defaultdict(list)
+    by_kind: dict[str, list[float]] = defaultdict(list)  # tau2: tool responses and user replies score differently
+    for row, s in zip(rows, scores, strict=True):
+        by_source[str(row["data_source"])].append(float(s["score"]))
+        by_kind[str((row.get("extra_info") or {}).get("state_kind", "unknown"))].append(float(s["score"]))
+    values = [float(s["score"]) for s in scores]
+    return {
+        "parquet": str(path),
+        "samples": len(values),
+        "mean_reward": sum(values) / max(len(values), 1),
+        "by_data_source": {k: sum(v) / len(v) for k, v in sorted(by_source.items())},
+        "by_state_kind": {k: {"samples": len(v), "mean_reward": sum(v) / len(v)} for k, v in sorted(by_kind.items())},
+    }
+
+
+def _read_predictions(pred_path: Path) -> dict[int, dict[str, Any]]:
+    """Row -> prediction record of an earlier run's `wm_predictions.jsonl` (empty when there is none)."""
+    done: dict[int, dict[str, Any]] = {}
+    if pred_path.exists():
+        for lineno, line in enumerate(pred_path.read_text().splitlines(), start=1):
+            if line.strip():
+                try:
+                    rec = json.loads(line)
+                    done[int(rec["row"])] = rec
+                except (ValueError, KeyError) as err:
+                    raise EvalError(f"{pred_path}:{lineno}: bad prediction record ({err})") from err
+    return done

@@ -1,0 +1,230 @@
+"""Runs a schedule: prints the settings and the plan, checks it, then runs each stage's steps and marks it done.
+
+Every command is printed first (`+ ...`, shell-quoted); `--dry-run` prints and runs nothing (the config checks still
+compose). With `--from`, a stage's earlier outputs are moved aside to `<path>.bak-<time>`, markers too, never deleted.
+A command that fails stops the schedule with its exit status; the server a stage started is stopped in any case.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from recipe.rwml.schedule.plan import make_plan
+from recipe.rwml.schedule.preflight import endpoint_problems, gpu_problems
+from recipe.rwml.schedule.server import ModelServer
+from recipe.rwml.schedule.settings import PRINTED, ScheduleError, Settings
+from recipe.rwml.schedule.stages import Stage, done_marker
+from recipe.rwml.schedule.steps import Command, ConfigCheck, Logged, MakeDir, Serve, Step, StopServer, shell_quote
+
+
+class CommandFailed(Exception):
+    """A stage's command failed; the schedule exits with its status."""
+
+    def __init__(self, returncode: int) -> None:
+        super().__init__(returncode)
+        self.returncode = returncode
+
+
+def exit_status(returncode: int) -> int:
+    """A child's exit status as a shell reports it (128 + N for a child killed by signal N)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def process_env(s: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment every command runs in: Ray workers import the repo's packages; the CPU backend's plugin."""
+    env = dict(environ)
+    env["PYTHONPATH"] = s.repo + (f":{env['PYTHONPATH']}" if env.get("PYTHONPATH") else "")
+    env.update(LITELLM_LOCAL_MODEL_COST_MAP="True", TOKENIZERS_PARALLELISM="false")
+    if s.cpu:  # verl's CPU backend, in every process verl starts (recipe/rwml/cpu/__init__.py)
+        env.update(VERL_PLATFORM="cpu", VERL_ENGINE_DEVICE="cuda", VERL_USE_EXTERNAL_MODULES="recipe.rwml.cpu")
+    return env
+
+
+def settings_lines(s: Settings, script: str, dry_run: bool) -> list[str]:
+    header = f"RWML schedule {script} (run {s['RUN_NAME']}, ENV={s['ENV']}){', dry run' if dry_run else ''}"
+    return [header, "settings (environment variables):", *(f"  {name:<26} {s[name]}" for name in PRINTED)]
+
+
+class Runner:
+    """Prints and (unless dry_run) runs steps; holds the one model server a stage may have started."""
+
+    def __init__(self, s: Settings, dry_run: bool, env: Mapping[str, str]) -> None:
+        self.s, self.dry_run, self.env = s, dry_run, dict(env)
+        self.server: ModelServer | None = None
+        self.serving = False
+
+    def echo(self, argv: Sequence[str]) -> None:
+        print("+ " + shell_quote(list(argv)))
+
+    def call(self, argv: Sequence[str], **kwargs: object) -> subprocess.Popen:
+        try:
+            return subprocess.Popen(list(argv), env=self.env, **kwargs)
+        except OSError as exc:
+            print(f"{argv[0]}: {exc.strerror}", file=sys.stderr)
+            raise CommandFailed(127) from None
+
+    def step(self, step: Step) -> None:
+        if isinstance(step, Command):
+            self.echo(step.argv)
+            if not self.dry_run and (rc := exit_status(self.call(step.argv).wait())):
+                raise CommandFailed(rc)
+        elif isinstance(step, Logged):
+            self.logged(step)
+        elif isinstance(step, ConfigCheck):
+            self.check_config(step)
+        elif isinstance(step, Serve):
+            self.start_server(step)
+        elif isinstance(step, StopServer):
+            self.stop_server()
+        elif isinstance(step, MakeDir) and not self.dry_run:
+            os.makedirs(step.path, exist_ok=True)
+
+    def logged(self, step: Logged) -> None:
+        """Run with the console output also appended to $CKPT_DIR/logs/<log>.log (a resumed stage adds to it)."""
+        log = Path(f"{self.s['CKPT_DIR']}/logs/{step.log}.log")
+        self.echo([*step.argv, f"2>&1 | tee -a {log}"])
+        if self.dry_run:
+            return
+        log.parent.mkdir(parents=True, exist_ok=True)
+        process = self.call(step.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        with log.open("ab") as out, process.stdout:
+            while chunk := os.read(process.stdout.fileno(), 65536):  # as it comes: progress bars, live metrics
+                sys.stdout.buffer.write(chunk)
+                sys.stdout.buffer.flush()
+                out.write(chunk)
+                out.flush()
+        if rc := exit_status(process.wait()):
+            raise CommandFailed(rc)
+
+    def check_config(self, step: ConfigCheck) -> None:
+        """Compose the stage config against the installed verl, refuse legacy keys, run verl's validation: a typo
+        in an override stops the schedule here, not an hour into the run."""
+        argv = [self.s["PYTHON"], "-m", "recipe.rwml.compose", "--config-name", step.config, *step.overrides]
+        what = f"python -m recipe.rwml.compose --config-name {step.config} + the overrides below"
+        print(f"  config check ({what}): composed values")
+        try:
+            proc = subprocess.run(argv, env=self.env, capture_output=True, text=True, check=False)
+            failed, out, err = proc.returncode != 0, proc.stdout, proc.stderr
+        except OSError as exc:
+            failed, out, err = True, "", f"{argv[0]}: {exc.strerror}"
+        if failed:
+            for line in err.splitlines():
+                print(f"  {line}", file=sys.stderr)
+            raise ScheduleError(f"the {step.config} config does not compose or validate (see above)")
+        for line in out.rstrip("\n").split("\n"):
+            if not line.startswith("[validate_config]"):
+                print(line)
+
+    def start_server(self, step: Serve) -> None:
+        self.echo([*step.argv, "&"])
+        self.serving = True
+        if self.dry_run:
+            return
+        try:
+            timeout_s = int(self.s["SERVER_START_TIMEOUT"])
+        except ValueError:
+            raise ScheduleError(f"SERVER_START_TIMEOUT={self.s['SERVER_START_TIMEOUT']}: expected seconds") from None
+        log = Path(f"{self.s['CKPT_DIR']}/logs/server-{step.name}-{time.strftime('%Y%m%d-%H%M%S')}.log")
+        self.server = ModelServer(step, self.s.server_url, log, self.env)
+        self.server.start(timeout_s)
+
+    def stop_server(self) -> None:
+        if self.dry_run and self.serving:
+            print("+ kill <server>")
+        self.serving = False
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def move_aside(self, stage: Stage) -> None:
+        """An earlier output of a forced stage goes to <path>.bak-<time>, with its marker."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for out in stage.outputs(self.s):
+            for path in (out, done_marker(out)):
+                if os.path.exists(path):
+                    print(f"+ mv {path} {path}.bak-{stamp}")
+                    if not self.dry_run:
+                        os.rename(path, f"{path}.bak-{stamp}")
+
+    def run_stage(self, stage: Stage, forced: bool) -> None:
+        if forced:
+            self.move_aside(stage)
+        if not self.dry_run:
+            for path in stage.inputs(self.s):
+                if not os.path.exists(path):
+                    raise ScheduleError(f"stage {stage.name}: input {path} is missing (did the previous stage fail?)")
+        for step in stage.steps(self.s):
+            self.step(step)
+        marker = done_marker(stage.output(self.s))
+        if self.dry_run:
+            print(f"+ touch {marker}")
+        else:
+            Path(marker).touch()
+
+
+def report(problems: list[str], dry_run: bool) -> None:
+    """What a real run needs: listed by a dry run, the end of a real one."""
+    if not problems:
+        return
+    if dry_run:
+        print("a real run would stop here; it needs:")
+        print("\n".join(f"  {p}" for p in problems))
+        return
+    print("\n".join(f"  {p}" for p in problems), file=sys.stderr)
+    raise ScheduleError("this machine or these settings cannot run the schedule (see above); nothing was run")
+
+
+def run_schedule(
+    stages: Sequence[Stage],
+    s: Settings,
+    script: str,
+    dry_run: bool = False,
+    start: str = "",
+    until: str = "",
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """The whole schedule; returns the exit status (ScheduleError / CommandFailed stop it). Runs in the repo root:
+    the commands name scripts/*.py by their path there."""
+    env = process_env(s, os.environ if environ is None else environ)
+    print("\n".join(settings_lines(s, script, dry_run)))
+    plan = make_plan(stages, s, start, until)
+    print("plan:")
+    print("\n".join(p.line for p in plan.stages))
+    if plan.missing:
+        print("\n".join(f"  {m}" for m in plan.missing), file=sys.stderr)
+        raise ScheduleError("missing inputs; nothing was run")
+    problems = list(plan.needs)
+    if not dry_run:
+        problems += gpu_problems(s) if plan.gpu else []
+        problems += endpoint_problems(plan.to_run, s)
+    report(problems, dry_run)
+    if not plan.to_run:
+        print("nothing to run: every stage is done (use --from STAGE to rerun)")
+        return 0
+
+    runner = Runner(s, dry_run, env)
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
+    try:
+        for i, stage in enumerate(plan.to_run, 1):
+            print(f"\n== stage {stage.name} ({i}/{len(plan.to_run)}, {time.strftime('%H:%M:%S')})")
+            runner.run_stage(stage, forced=bool(start))
+    finally:
+        runner.stop_server()
+        signal.signal(signal.SIGTERM, previous)
+    print()
+    if dry_run:
+        print("dry run: nothing was run")
+        return 0
+    print(f"schedule finished; outputs in {s['DATA_DIR']} and {s['CKPT_DIR']}")
+    logs = [f"{name}={s['CKPT_DIR']}/logs/{name}.log" for name in ("rwml", "policy")]
+    logs = [log for log in logs if os.path.isfile(log.split("=", 1)[1])]
+    if not logs:
+        return 0
+    print()
+    return exit_status(runner.call([s["PYTHON"], "-m", "recipe.rwml.train_log", *logs]).wait())
