@@ -44,10 +44,10 @@ from recipe.rwml.evaluate.episodes import load_episodes, make_jobs, plan_tasks, 
 from recipe.rwml.evaluate.errors import EvalError
 from recipe.rwml.evaluate.report import bar_chart, markdown, summarize
 from recipe.rwml.evaluate.world_model import evaluate_world_model
+from recipe.rwml.policy_prompts import HISTORY_WINDOW
 
 ALFWORLD_SPLITS = ("valid_seen", "valid_unseen")
 TAU2_DOMAINS = ("retail", "telecom", "airline")
-DEFAULT_HISTORY = {"alfworld": 2, "tau2": 5}
 POLICIES = ("openai", "expert", "random", "gold")
 # Settings that change results: a resumed run must use the same ones.
 MANIFEST_KEYS = (
@@ -142,8 +142,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     g = p.add_argument_group("episodes")
     g.add_argument("--runs", type=int, default=3, help="episodes per task (the paper reports the mean of 3)")
     g.add_argument("--max-steps", type=int, default=30)
-    g.add_argument("--alfworld-history", type=int, default=DEFAULT_HISTORY["alfworld"], help="steps in the prompt")
-    g.add_argument("--tau2-history", type=int, default=DEFAULT_HISTORY["tau2"], help="steps in the prompt")
+    g.add_argument("--alfworld-history", type=int, default=HISTORY_WINDOW["alfworld"], help="steps in the prompt")
+    g.add_argument("--tau2-history", type=int, default=HISTORY_WINDOW["tau2"], help="steps in the prompt")
     g.add_argument("--workers", type=int, default=2, help="Ray env workers; 0 runs in this process")
     g.add_argument("--seed", type=int, default=0)
     g = p.add_argument_group("tau2 user simulator (litellm; any OpenAI-compatible server)")
