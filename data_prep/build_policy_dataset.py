@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_prep.atomic_file import atomic_path
+from data_prep.cli_errors import ArgumentParser, UsageError, run_cli
 from envs.base import EnvError, TaskSpec
 from envs.registry import list_tasks, spread_tasks
 from recipe.rwml.agent_loop_settings import AGENT_NAME
@@ -118,7 +119,7 @@ def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--env", choices=sorted(DEFAULT_SPLITS), required=True)
     p.add_argument("--out-dir", required=True, help="writes OUT_DIR/train.parquet and val.parquet")
     p.add_argument("--data-root", default=None, help="ALFWorld data root (default: $ALFWORLD_DATA, else bundled)")
@@ -132,43 +133,50 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_command(argv: list[str] | None = None) -> int:
+    """Write the train and val parquet the flags ask for; raises UsageError / EnvError when it cannot."""
     args = build_parser().parse_args(argv)
     train_splits = args.train_split or DEFAULT_SPLITS[args.env][0]
     val_splits = args.val_split or DEFAULT_SPLITS[args.env][1]
     if args.max_tasks is not None and args.max_tasks < 1:
-        print(f"error: --max-tasks must be >= 1, got {args.max_tasks}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--max-tasks must be >= 1, got {args.max_tasks}", "--max-tasks", "give a positive number")
     out = Path(args.out_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} is a file, not a folder", "--out-dir", "name a folder (it is created if missing)")
     counts = {}
-    try:
-        by_split = {}
-        for name, splits in (("train", train_splits), ("val", val_splits)):
-            tasks = collect_tasks(
-                args.env,
-                splits,
-                data_root=args.data_root,
-                domains=args.domain,
-                max_tasks=args.max_tasks,
-                stored_data_root=args.stored_data_root,
-            )
-            if not tasks:
-                raise EnvError(f"no {args.env} tasks in split(s) {splits}")
-            by_split[name] = policy_rows(tasks)
-        overlap = set(map(task_identity, by_split["train"])) & set(map(task_identity, by_split["val"]))
-        if overlap:
-            raise EnvError(f"{len(overlap)} task(s) are in both train and val (splits {train_splits} / {val_splits})")
-        for name, rows in by_split.items():
-            write_parquet(rows, out / f"{name}.parquet")
-            counts[name] = len(rows)
-    except (EnvError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    by_split = {}
+    for name, splits in (("train", train_splits), ("val", val_splits)):
+        tasks = collect_tasks(
+            args.env,
+            splits,
+            data_root=args.data_root,
+            domains=args.domain,
+            max_tasks=args.max_tasks,
+            stored_data_root=args.stored_data_root,
+        )
+        if not tasks:
+            raise UsageError(f"no {args.env} tasks in split(s) {splits}", f"--{name}-split", "name a split with tasks")
+        by_split[name] = policy_rows(tasks)
+    overlap = set(map(task_identity, by_split["train"])) & set(map(task_identity, by_split["val"]))
+    if overlap:
+        raise UsageError(
+            f"{len(overlap)} task(s) are in both train and val (splits {train_splits} / {val_splits})",
+            "--train-split / --val-split",
+            "give splits that do not share tasks",
+        )
+    for name, rows in by_split.items():
+        write_parquet(rows, out / f"{name}.parquet")
+        counts[name] = len(rows)
     print(
         f"{counts['train']} train rows ({', '.join(train_splits)}), {counts['val']} val rows ({', '.join(val_splits)})"
     )
     print(f"-> {out / 'train.parquet'}, {out / 'val.parquet'}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command; 0 on success, 2 with one `error: ...` line on stderr when it cannot build the dataset."""
+    return run_cli(build_command, argv, known=(EnvError, OSError))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from data_prep.build_wm_dataset import run_cli
+from data_prep.build_wm_dataset import build_cli
+from data_prep.cli_errors import run_cli
 from data_prep.wm_triplets import EXTRA_INFO_TYPE, MESSAGES_TYPE, Triplet
 from reward_score.answer_format import target_response
 
@@ -65,7 +66,11 @@ def sft_row(t: Triplet, split: str, index: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_cli(argv, __doc__, sft_row, SFT_SCHEMA, "world-model SFT triplets", train_subset_flag=True)
+    """The command (`python -m data_prep.build_sft_dataset`); its exit status (2 with one error line on bad input)."""
+    return run_cli(
+        lambda args: build_cli(args, __doc__, sft_row, SFT_SCHEMA, "world-model SFT triplets", train_subset_flag=True),
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ DIR/stats.json records the counts.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -44,9 +45,10 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from data_prep import wm_prompts
-from data_prep.atomic_file import write_json_atomic
-from data_prep.episode_store import EpisodeFileError
-from data_prep.wm_episodes import BuildError, iter_episodes, task_key
+from data_prep.atomic_file import DiskFullError, write_json_atomic
+from data_prep.cli_errors import ArgumentParser, UsageError
+from data_prep.cli_errors import run_cli as run_command
+from data_prep.wm_episodes import BadRecord, BuildError, iter_records, task_key
 from data_prep.wm_splits import SPLITS, assign_val_tasks, split_paths, split_writers, subset_train_tasks
 from data_prep.wm_triplets import WM_SCHEMA, Triplet, episode_triplets, triplet_hash, wm_row
 
@@ -98,12 +100,14 @@ def build(
     if (tokenizer is None) != (max_prompt_tokens is None):
         raise BuildError("--tokenizer and --max-prompt-tokens go together")
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"--out-dir {out} is a file, not a folder")
     length_filter = LengthFilter(tokenizer, max_prompt_tokens) if tokenizer else None
 
     # Pass 1: the tasks (the split unit) and the episode count; a malformed line fails here, before any writing.
     tasks: set[tuple[str, str]] = set()
     n_episodes = 0
-    for ep in tqdm(iter_episodes(inputs, skip_bad=skip_bad), desc="scanning episodes", unit="ep", leave=False):
+    for _, _, ep in tqdm(iter_records(inputs, skip_bad=skip_bad), desc="scanning episodes", unit="ep", leave=False):
         tasks.add(task_key(ep))
         n_episodes += 1
     if not tasks:
@@ -137,27 +141,38 @@ def build(
         buffers[split] = []
 
     with split_writers(out, schema) as writers:
-        bar = tqdm(total=n_episodes, desc=desc, unit="ep")
-        for ep in iter_episodes(inputs, skip_bad=skip_bad, on_bad=lambda err: bad_lines.append(str(err))):
-            key = task_key(ep)
-            split = "val" if key in val_tasks else "train"
-            if split == "train" and train_subset is not None and key not in train_subset:
-                stats["episodes_outside_subset"] += 1
-                bar.update(1)
-                continue
-            split_tasks[split].add(key)
-            for t in episode_triplets(ep, history, dropped):
-                stats["triplets"] += 1
-                h = triplet_hash(t)
-                if h in seen:
-                    stats["duplicates"] += 1
+        with tqdm(total=n_episodes, desc=desc, unit="ep") as bar:  # closed before an error line is printed
+            for path, lineno, ep in iter_records(inputs, skip_bad=skip_bad, on_bad=lambda e: bad_lines.append(str(e))):
+                key = task_key(ep)
+                split = "val" if key in val_tasks else "train"
+                if split == "train" and train_subset is not None and key not in train_subset:
+                    stats["episodes_outside_subset"] += 1
+                    bar.update(1)
                     continue
-                seen.add(h)
-                buffers[split].append(t)
-                if len(buffers[split]) >= rows_per_group:
-                    flush(split, writers)
-            bar.update(1)
-        bar.close()
+                ep_dropped: Counter = Counter()
+                try:  # the whole episode or none of it: a record that fails here is a bad record like any other
+                    triplets = list(episode_triplets(ep, history, ep_dropped))
+                except (ValueError, TypeError, KeyError, AttributeError) as err:
+                    bad = BadRecord(path, lineno, f"{type(err).__name__}: {err}")
+                    if not skip_bad:
+                        raise bad from err
+                    bad_lines.append(str(bad))
+                    stats["episodes_failed"] += 1
+                    bar.update(1)
+                    continue
+                dropped.update(ep_dropped)
+                split_tasks[split].add(key)
+                for t in triplets:
+                    stats["triplets"] += 1
+                    h = triplet_hash(t)
+                    if h in seen:
+                        stats["duplicates"] += 1
+                        continue
+                    seen.add(h)
+                    buffers[split].append(t)
+                    if len(buffers[split]) >= rows_per_group:
+                        flush(split, writers)
+                bar.update(1)
         for split in SPLITS:
             flush(split, writers)
         if not sum(written.values()):
@@ -165,7 +180,7 @@ def build(
 
     result = {
         "inputs": [str(p) for p in inputs],
-        "episodes": n_episodes,
+        "episodes": n_episodes - stats["episodes_failed"],
         "bad_lines_skipped": len(bad_lines),
         "bad_lines": bad_lines[:20],
         "triplets": stats["triplets"],
@@ -202,7 +217,7 @@ def add_build_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows-per-group", type=int, default=ROWS_PER_GROUP, help="parquet row-group size")
 
 
-def run_cli(
+def build_cli(
     argv: list[str] | None,
     description: str,
     make_row: RowMaker,
@@ -211,7 +226,7 @@ def run_cli(
     *,
     train_subset_flag: bool = False,
 ) -> int:
-    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_build_args(p)
     if train_subset_flag:
         p.add_argument(
@@ -237,9 +252,16 @@ def run_cli(
             train_task_fraction=getattr(args, "train_task_fraction", 1.0),
             desc=desc,
         )
-    except (BuildError, EpisodeFileError, ValueError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except BadRecord as err:
+        fix = "fix or remove that line, or rerun with --skip-bad to skip (and count) the bad lines"
+        raise UsageError(err.problem, f"{err.path}:{err.lineno}", fix) from err
+    except BuildError as err:
+        raise UsageError(str(err), None, "check the flags and the --input files") from err
+    except DiskFullError:
+        raise
+    except OSError as err:
+        fix = "check the path and its permissions" if err.errno != errno.ENOSPC else "free space there and rerun"
+        raise UsageError(err.strerror or str(err), err.filename and str(err.filename), fix) from err
     print(
         f"{stats['rows']['train']} train rows ({stats['tasks']['train']} tasks), {stats['rows']['val']} val rows "
         f"({stats['tasks']['val']} tasks) from {stats['episodes']} episodes -> {args.out_dir}; "
@@ -250,7 +272,8 @@ def run_cli(
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_cli(argv, __doc__, wm_row, WM_SCHEMA, "world-model triplets")
+    """The command (`python -m data_prep.build_wm_dataset`); its exit status (2 with one error line on bad input)."""
+    return run_command(lambda args: build_cli(args, __doc__, wm_row, WM_SCHEMA, "world-model triplets"), argv)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@
 `reward_score.compute_score_batch`; each sample's rewards go to a `ScoreCache` as soon as they are scored, so a
 rerun scores only what is missing. Samples are keyed by content (`sample_key`), and every random choice is a
 hash of the seed and that key (`unit_hash`).
+
+Zeros from a broken reward backend are never cached: a backend that fails raises (`EmbeddingBackendError`), a
+chunk whose every reward is `bad_input` stops the run before it is written, and a cache whose every sample scored
+`bad_input` (each entry counts them) is refused. Caches of version 1, which could hold such zeros, are refused.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from data_prep.atomic_file import write_atomic
+from reward_score.scoring import BAD_INPUT  # the reason of a sample the reward could not read
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: entries count their bad_input rewards
 
 
 class FilterError(RuntimeError):
@@ -58,40 +63,56 @@ def iter_rows(path: Path, batch_size: int) -> Iterator[list[dict[str, Any]]]:
 
 
 class ScoreCache:
-    """JSONL of {"key", "rewards", "mean"} lines after one {"meta": settings} line; append-only, fsync'ed."""
+    """JSONL of {"key", "rewards", "mean", "bad_input"} lines after one {"meta": settings} line; append-only,
+    fsync'ed."""
 
     def __init__(self, path: Path, meta: dict[str, Any]) -> None:
         self.path = path
         self.means: dict[str, float] = {}
-        if path.exists() and path.stat().st_size:
-            self._load(meta)
-        else:
+        data = path.read_bytes() if path.exists() else b""
+        torn = not data.endswith(b"\n")  # a torn last line from a killed run: cut it
+        data = data[: data.rfind(b"\n") + 1]
+        if data:
+            if torn:
+                write_atomic(self.path, data)
+            self._load(data, meta)
+        else:  # new, or killed before its first line was whole
             path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(json.dumps({"meta": meta}, sort_keys=True) + "\n")
+            write_atomic(path, (json.dumps({"meta": meta}, sort_keys=True) + "\n").encode())
 
-    def _load(self, meta: dict[str, Any]) -> None:
-        data = self.path.read_bytes()
-        if not data.endswith(b"\n"):  # a torn last line from a killed run: cut it
-            data = data[: data.rfind(b"\n") + 1]
-            write_atomic(self.path, data)
-        lines = data.decode("utf-8").splitlines()
+    def _load(self, data: bytes, meta: dict[str, Any]) -> None:
         try:
+            lines = data.decode("utf-8").splitlines()
             head = json.loads(lines[0])["meta"]
+            if not isinstance(head, dict):
+                raise TypeError(f"its meta is a {type(head).__name__}")
         except (ValueError, KeyError, TypeError, IndexError) as err:
             raise FilterError(f"{self.path}:1: not a filter_easy score cache ({err})") from err
+        if head.get("version") != meta.get("version"):
+            raise FilterError(
+                f"score cache of version {head.get('version')} (this filter_easy writes {meta.get('version')}; "
+                f"version 1 could hold zeros of a broken reward backend), {self.path}:1, delete it or pass another "
+                "--cache to score again"
+            )
         if head != json.loads(json.dumps(meta)):
             diff = sorted(k for k in set(head) | set(meta) if head.get(k) != meta.get(k))
             raise FilterError(
                 f"{self.path} holds scores made with other settings (differs in {diff}); "
                 "pass another --cache or delete it"
             )
+        broken = 0
         for lineno, line in enumerate(lines[1:], start=2):
             try:
                 d = json.loads(line)
                 self.means[d["key"]] = float(d["mean"])
+                broken += int(d["bad_input"]) == len(d["rewards"])
             except (ValueError, KeyError, TypeError) as err:
                 raise FilterError(f"{self.path}:{lineno}: bad cache line ({err})") from err
+        if self.means and broken == len(lines) - 1:
+            raise FilterError(
+                f"every one of the {broken} cached samples scored {BAD_INPUT} (written while the reward backend was "
+                f"broken), {self.path}, delete it and rerun once the embedder loads"
+            )
 
     def add(self, entries: list[dict[str, Any]]) -> None:
         with open(self.path, "a", encoding="utf-8") as f:
@@ -192,11 +213,19 @@ def score_all(
                 [r.get("extra_info") for r in flat_rows],
                 **reward_kwargs,
             )
+            if results and all(r["reason"] == BAD_INPUT for r in results):
+                raise FilterError(
+                    f"every one of the {len(results)} predictions of {len(keys)} samples scored {BAD_INPUT} (the "
+                    "reward could not read them: see the warnings above), reward settings --reward-kwargs, fix the "
+                    "reward backend and rerun (nothing of this chunk was cached)"
+                )
             entries, i = [], 0
             for key, texts in zip(keys, outs, strict=True):
-                rewards = [float(r["score"]) for r in results[i : i + len(texts)]]
+                scored = results[i : i + len(texts)]
+                rewards = [float(r["score"]) for r in scored]
+                bad = sum(r["reason"] == BAD_INPUT for r in scored)
                 i += len(texts)
-                entries.append({"key": key, "rewards": rewards, "mean": sum(rewards) / len(rewards)})
+                entries.append({"key": key, "rewards": rewards, "mean": sum(rewards) / len(rewards), "bad_input": bad})
             cache.add(entries)
             bar.update(len(todo))
     bar.close()

@@ -17,6 +17,9 @@ The paper trains the small world model on 10% of the data and filters the other 
 `build_sft_dataset --train-task-fraction 0.1` and pass that train.parquet to `--exclude-tasks-from`; rows of those
 tasks are left out of OUT, unscored.
 
+The reward backend is loaded and asked for one embedding before anything is sampled: an embedder that cannot be
+loaded or answer stops the run with one line naming it (exit 2), nothing kept and nothing cached.
+
 Writes OUT (the kept rows, same schema as the input, atomically), REPORT_DIR/report.json (counts, tau_easy, the
 realised easy fraction) and REPORT_DIR/mean_reward_hist.png. Sampling, scoring and the cache are in
 data_prep.easy_scores; this module picks tau_easy, selects the rows and reports.
@@ -28,7 +31,6 @@ data_prep.easy_scores; this module picks tau_easy, selects the rows and reports.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -38,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_prep.atomic_file import atomic_path, write_json_atomic
+from data_prep.cli_errors import ArgumentParser, run_cli
 from data_prep.easy_scores import (
     CACHE_VERSION,
     FilterError,
@@ -48,27 +51,48 @@ from data_prep.easy_scores import (
     task_of,
     unit_hash,
 )
+from reward_score.embedders import EmbeddingBackendError
+from reward_score.reward_functions import check_backend
+from reward_score.settings import RewardSettings
+
+# The errors whose message already says what, where and what to do: one line, exit 2.
+KNOWN_ERRORS = (FilterError, EmbeddingBackendError)
 
 
 def load_excluded(paths: list[str]) -> set[tuple[str, str]]:
     """The (data_source, task id) pairs of the rows in `paths` (e.g. the SFT subset the filter model learned from)."""
     excluded: set[tuple[str, str]] = set()
     for path in paths:
-        if not Path(path).is_file():
-            raise FilterError(f"--exclude-tasks-from: {path} does not exist")
-        table = pq.read_table(path, columns=["data_source", "extra_info"])
-        excluded.update(map(task_of, table.to_pylist()))
+        pf = open_parquet(Path(path), "--exclude-tasks-from", {"data_source", "extra_info"})
+        excluded.update(map(task_of, pf.read(columns=["data_source", "extra_info"]).to_pylist()))
     return excluded
 
 
-def check_input(path: Path) -> int:
+def open_parquet(path: Path, flag: str, columns: set[str]) -> pq.ParquetFile:
+    """`path` opened as parquet with `columns`; FilterError naming the file and the flag when it is not one."""
     if not path.is_file():
-        raise FilterError(f"input parquet {path} does not exist")
-    pf = pq.ParquetFile(path)
-    missing = {"data_source", "prompt", "reward_model"} - set(pf.schema_arrow.names)
+        what = "is a directory, not a parquet file" if path.is_dir() else "does not exist"
+        raise FilterError(f"{flag} {path} {what}, pass a world-model parquet written by data_prep.build_wm_dataset")
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise FilterError(
+            f"{path} is not a parquet file ({first}), {flag}, pass a world-model parquet written by "
+            "data_prep.build_wm_dataset (train.parquet)"
+        ) from err
+    missing = columns - set(pf.schema_arrow.names)
     if missing:
-        raise FilterError(f"{path}: not a world-model parquet (missing columns {sorted(missing)})")
-    return pf.metadata.num_rows
+        raise FilterError(
+            f"{path}: not a world-model parquet (missing columns {sorted(missing)}), {flag}, "
+            "pass a parquet written by data_prep.build_wm_dataset"
+        )
+    return pf
+
+
+def check_input(path: Path) -> int:
+    """The number of rows of the world-model parquet at `path`; FilterError when it is none."""
+    return open_parquet(path, "--input", {"data_source", "prompt", "reward_model"}).metadata.num_rows
 
 
 def choose_tau(means: list[float], easy_fraction: float) -> float:
@@ -113,7 +137,7 @@ def write_histogram(means: list[float], tau: float, path: Path, k: int) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--input", required=True, help="world-model parquet (data_prep.build_wm_dataset train.parquet)")
     p.add_argument("--out", required=True, help="filtered parquet to write")
     p.add_argument("--base-url", required=True, help="OpenAI-compatible endpoint of the world model, .../v1")
@@ -152,12 +176,9 @@ def reward_kwargs_of(args: argparse.Namespace) -> dict[str, Any]:
     if args.concurrency < 1:
         raise FilterError(f"--concurrency must be >= 1, got {args.concurrency}")
     try:
-        reward_kwargs = json.loads(args.reward_kwargs)
+        return RewardSettings.from_json(args.reward_kwargs, "--reward-kwargs")
     except ValueError as err:
-        raise FilterError(f"--reward-kwargs is not JSON: {err}") from err
-    if not isinstance(reward_kwargs, dict):
-        raise FilterError("--reward-kwargs must be a JSON object")
-    return reward_kwargs
+        raise FilterError(str(err)) from err
 
 
 def write_kept(
@@ -199,6 +220,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if src.resolve() == out.resolve():
         raise FilterError("--out must differ from --input")
     total = check_input(src)
+    excluded = load_excluded(args.exclude_tasks_from)
+    check_backend(reward_kwargs)  # before any sampling or caching: a backend that fails stops here
     cache_path = Path(args.cache) if args.cache else out.with_name(out.name + ".cache.jsonl")
     default_report = out.with_name(out.name.removesuffix(".parquet") + "_report")
     report_dir = Path(args.report_dir) if args.report_dir else default_report
@@ -213,7 +236,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     cache = ScoreCache(cache_path, meta)
     cached_before = len(cache.means)
-    excluded = load_excluded(args.exclude_tasks_from)
     score_all(args, src, total, cache, reward_kwargs, excluded)
 
     keys_means: list[tuple[str, float | None]] = []  # None: a row of an excluded task
@@ -257,12 +279,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Filter as the flags ask; errors raise (`KNOWN_ERRORS`), `run_cli` prints them as one line and exits 2."""
     args = build_parser().parse_args(argv)
-    try:
-        report = run(args)
-    except FilterError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    report = run(args)
     print(
         f"{report['samples']} samples, {report['easy']} easy ({report['easy_fraction']:.1%}, tau_easy "
         f"{report['tau_easy']:.3f}); kept {report['kept']} ({report['hard_kept']} hard + {report['easy_kept']} easy) "
@@ -272,4 +291,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main, known=KNOWN_ERRORS))

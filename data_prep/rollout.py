@@ -22,6 +22,7 @@ def run_episode(
 ) -> Episode:
     eid = episode_id(task.env, task.split, task.task_id, episode_index)
     policy.reset(episode_seed(seed, eid))
+    env.seed(episode_seed(seed, f"{eid}:env"))  # ALFWorld's handcoded expert: the same choices on a rerun
     reset = env.reset(task)
     obs, info = reset.observation, dict(reset.info)
     steps: list[StepRecord] = []

@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import random
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -82,21 +84,47 @@ def normalize_action(action: str) -> str:
     return re.sub(r"\s+", " ", (action or "").strip().lower())
 
 
+class _ExpertRandom(threading.local):
+    """What alfworld's handcoded expert sees as its module `random`: the calling env's own seeded generator.
+
+    The expert draws from the global `random` (`random.choice` among equally good objects, and a random
+    admissible command when it repeats itself), so the same game gave different expert actions run to run.
+    Each env sets its generator here, per thread, around every expert call; outside those calls this is `random`.
+    """
+
+    rng: random.Random | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rng or random, name)
+
+
+_EXPERT_RANDOM = _ExpertRandom()
+
+
 def _tolerant_expert(expert_type: str) -> Any:
     """alfworld's expert wrapper, except that an expert which loses track of the game reports no plan.
 
     The handcoded expert is a script that replays its own search; after actions it did not suggest (another
     policy's, or the game's walkthrough) it can raise (an IndexError from `random.choice([])`) inside
     `env.step`, after the step was applied. The step's result stands; the expert has no next action.
+    Its random choices come from `self.rng`, which `AlfWorldEnv.seed` sets per episode.
     """
     from alfworld.agents.environment.alfred_tw_env import AlfredExpert
+    from alfworld.agents.expert import handcoded_expert
+
+    handcoded_expert.random = _EXPERT_RANDOM  # type: ignore[assignment] - the module's only source of randomness
 
     class TolerantAlfredExpert(AlfredExpert):
+        rng = random.Random(0)
+
         def _gather_infos(self) -> None:
+            _EXPERT_RANDOM.rng = self.rng
             try:
                 super()._gather_infos()
             except Exception:  # noqa: BLE001 - any failure of the expert's script means "no plan", not a failed step
                 self.state["extra.expert_plan"] = []
+            finally:
+                _EXPERT_RANDOM.rng = None
 
     return TolerantAlfredExpert(expert_type=expert_type)
 
@@ -122,6 +150,8 @@ class AlfWorldEnv(TextEnv):
             raise EnvError(f"expert must be 'handcoded' or 'planner', got {expert!r}")
         self.expert = expert
         self._env: Any = None
+        self._expert: Any = None
+        self._seed = 0
         self._state: Any = None
         self._game_file: str | None = None
         self.task_type: str | None = None
@@ -135,14 +165,17 @@ class AlfWorldEnv(TextEnv):
                 won=True, admissible_commands=True, feedback=True, extras=["gamefile", "expert_plan"]
             )
             expert_type = AlfredExpertType.HANDCODED if self.expert == "handcoded" else AlfredExpertType.PLANNER
+            self._expert = _tolerant_expert(expert_type)
             self._env = textworld.start(
-                game_file,
-                request_infos=infos,
-                wrappers=[AlfredDemangler(shuffle=False), AlfredInfos, _tolerant_expert(expert_type)],
+                game_file, request_infos=infos, wrappers=[AlfredDemangler(shuffle=False), AlfredInfos, self._expert]
             )
         else:
             self._env.load(game_file)
         self._game_file = game_file
+
+    def seed(self, seed: int) -> None:
+        """Seed the handcoded expert's random choices for the next `reset` (and the episode it starts)."""
+        self._seed = int(seed)
 
     def reset(self, task: TaskSpec) -> ResetResult:
         game_file = task.kwargs.get("game_file")
@@ -150,6 +183,7 @@ class AlfWorldEnv(TextEnv):
             raise EnvError(f"ALFWorld task {task.task_id!r}: game file {game_file!r} not found")
         try:
             self._start(game_file)
+            self._expert.rng = random.Random(self._seed)
             self._state = self._env.reset()
         except (OSError, ValueError, json.JSONDecodeError) as err:
             raise EnvError(f"cannot load ALFWorld game {game_file}: {err}") from err

@@ -56,6 +56,9 @@ class TextEnv(ABC):
 
     name: str = "base"
 
+    def seed(self, seed: int) -> None:  # noqa: B027 - optional hook
+        """Seed the env's own randomness (ALFWorld: the handcoded expert) for the next `reset`; default: none."""
+
     @abstractmethod
     def reset(self, task: TaskSpec) -> ResetResult:
         """Start a new episode of `task`."""

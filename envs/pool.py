@@ -20,8 +20,48 @@ logger = logging.getLogger(__name__)
 JobFn = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 
 
-class WorkerLostError(RuntimeError):
+RAY_ADDRESS_PROBE_S = 5.0  # an unreachable RAY_ADDRESS is reported after this long instead of hanging in ray.init
+FEWER_WORKERS = "--workers 0 runs without Ray"
+
+
+class PoolError(RuntimeError):
+    """The pool cannot run the jobs; the message says what failed and what to do, on one line."""
+
+
+class WorkerLostError(PoolError):
     """A job killed its worker more times than the pool retries."""
+
+
+class RayStartError(PoolError):
+    """Ray could not be started or reached (RAY_ADDRESS pointing at nothing, a node start-up that timed out)."""
+
+
+def check_ray_address(address: str, timeout_s: float = RAY_ADDRESS_PROBE_S) -> None:
+    """Raise RayStartError unless something listens at `address` ("host:port" or "ray://host:port").
+
+    `ray.init(address=...)` retries an unreachable address for minutes; a TCP connect answers in seconds.
+    "auto" and "local" are left to Ray, which answers those quickly.
+    """
+    import socket
+
+    if address in ("auto", "local"):
+        return
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    if "://" not in address:  # Ray connects to the node's IP for "localhost" / "127.0.0.1": probe what it will use
+        try:
+            from ray._private.services import canonicalize_bootstrap_address
+
+            hostport = canonicalize_bootstrap_address(address) or hostport
+        except Exception:  # noqa: BLE001 - a private helper; the literal address is a fine fallback
+            pass
+    host, _, port = hostport.rpartition(":")
+    fix = f"start the cluster (`ray start --head`), fix RAY_ADDRESS, or unset it to start a local Ray; {FEWER_WORKERS}"
+    if not host or not port.isdigit():
+        raise RayStartError(f"error: RAY_ADDRESS={address!r} is not host:port, RAY_ADDRESS, {fix}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as err:
+        raise RayStartError(f"error: no Ray cluster answers at {address} ({err}), RAY_ADDRESS, {fix}") from err
 
 
 def load_job_fn(path: str) -> JobFn:
@@ -81,7 +121,19 @@ class EnvWorkerPool:
             env_vars = {"PYTHONPATH": os.pathsep.join(p for p in [os.getcwd(), os.environ.get("PYTHONPATH")] if p)}
             env_vars.update(worker_env or {})
             init_kwargs["runtime_env"] = {"env_vars": env_vars}
-            ray.init(**init_kwargs)
+            if address:
+                check_ray_address(address)
+            try:
+                ray.init(**init_kwargs)
+            except Exception as err:  # noqa: BLE001 - Ray raises bare Exception (node start-up timed out), OSError, ...
+                ray.shutdown()
+                where = f"RAY_ADDRESS={address}" if address else "the local Ray node"
+                first = (str(err).strip() or type(err).__name__).splitlines()[0]
+                raise RayStartError(
+                    f"error: Ray did not start ({first}), {where}, use fewer --workers, check the machine's load "
+                    f"(a busy machine can time out Ray's start-up), or point RAY_ADDRESS at a running cluster; "
+                    f"{FEWER_WORKERS}"
+                ) from err
         actor_cls = ray.remote(max_restarts=-1, max_task_retries=0, num_cpus=cpus_per_worker)(_LocalRunner)
         self._workers = [actor_cls.remote(job_fn) for _ in range(num_workers)]
 
@@ -119,7 +171,10 @@ class EnvWorkerPool:
                 self.restarts += 1
                 if attempt >= self.max_retries:
                     raise WorkerLostError(
-                        f"worker {worker} died {attempt + 1} times running job {_job_name(job)}; giving up"
+                        f"error: job {_job_name(job)} keeps killing its env worker (worker {worker} died "
+                        f"{attempt + 1} times running it: out of memory, or a crash inside the env), "
+                        f"{self.job_fn}, finished results are kept: check memory (`dmesg`, fewer --workers) and "
+                        "rerun the same command, or leave that task out"
                     ) from err
                 logger.warning(
                     "worker %d died running %s (%s); retrying on the restarted worker",
@@ -148,7 +203,10 @@ class EnvWorkerPool:
                 return
             except (ActorUnavailableError, GetTimeoutError):
                 if time.monotonic() > deadline:
-                    raise WorkerLostError(f"worker {worker} did not come back within {timeout_s:.0f} s") from None
+                    raise WorkerLostError(
+                        f"error: worker {worker} did not come back within {timeout_s:.0f} s, Ray, "
+                        "check the machine's load and rerun the same command"
+                    ) from None
                 time.sleep(0.5)
 
     def close(self) -> None:

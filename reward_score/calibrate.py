@@ -1,28 +1,38 @@
-"""Pick the binary reward's tau for an embedder from real ALFWorld transitions.
+"""Calibrate the ALFWorld reward on real transitions: which candidates each tau accepts, per kind of candidate.
 
-The paper's tau (0.8) was set for Qwen3-Embedding-8B; another embedder puts similarities on another scale.
-For every real transition this scores, against the real next state:
-- positives: the real next state itself, and a meaning-preserving rewrite of it (items listed in another
-  order, "a"/"an", the status line on the same line) -- a tau must accept these;
-- negatives: the observation another admissible action gives in the same state, and the previous
-  observation copied (with the real status line) -- a tau must reject these.
-It prints balanced accuracy per tau, writes a PNG curve and a JSON summary, and recommends the middle of
-the tau range with the best balanced accuracy.
+For every real transition (`alfworld_pairs`: the expert, with random actions mixed in, plays a game; at a step
+the game is replayed and another admissible action taken), candidates are compared with the real next state:
+- positives, a reward must score them 1: the real state (`exact`), its list reordered (`reordered`), and a
+  paraphrase -- every sentence in other words, the same facts (`paraphrased`, `alfworld_rewrites.paraphrase`);
+- negatives, a reward must score them 0: another admissible action's real outcome in the very same state
+  (`other_action`), one numbered object swapped for another of the game (`object_swap`), one fact flipped
+  (`flipped_fact`: open/closed, something/nothing, carrying, on/off, else the task status), and the previous
+  observation copied (`previous_copy`).
+For each tau of a grid it reports the share of each kind the reward gets right, in both ALFWorld modes:
+`binary` (cosine >= tau) and `facts` (the facts agree, `alfworld_facts`, and cosine >= tau). It writes a PNG and
+a JSON, and recommends
+- binary: the middle of the tau range with the best balanced accuracy (positives vs negatives);
+- facts: the highest tau (0.01 steps) that still accepts 99% of the positives whose facts agree -- the facts
+  reject wrong facts, the cosine gate only drops text far from any real state.
+With `--check-split` it then scores the other split's candidates with the chosen settings through
+`compute_score_batch` (the reward as training calls it) and writes the per-kind table.
 
-    python -m reward_score.calibrate --data-root ../shared/alfworld --split valid_train --games 40 --out calib/
+    python -m reward_score.calibrate --data-root ../shared/alfworld --split valid_train --out reward_score/calibration
     python -m reward_score.calibrate --episodes episodes.jsonl --data-root ../shared/alfworld --out calib/
 
-Tests use the valid_seen games; calibrate on valid_train (the default) so the documented tau is not fitted
-to the data the tests check.
+Calibrate on valid_train (the default) and check on valid_seen: disjoint games, so the documented tau is not
+fitted to the games the check and the tests use.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 import os
 import random
-import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,64 +42,68 @@ import numpy as np
 from tqdm import tqdm
 
 from data_prep.atomic_file import atomic_path, write_atomic
+from data_prep.cli_errors import ArgumentParser
 from data_prep.wm_episodes import env_transitions
 from envs.base import EnvError
 from envs.episode import Episode
 from envs.registry import list_tasks, make_env
+from reward_score.alfworld_facts import fact_differences
 from reward_score.alfworld_pairs import BranchPair, collect_pairs, replay
-from reward_score.answer_format import STATUS_DONE, STATUS_NOT_DONE, status_of, with_status
+from reward_score.alfworld_rewrites import OBJECT_RE, flip_fact, paraphrase, reorder, swap_object
+from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, status_of, with_status
 from reward_score.scoring import Scorer
 from reward_score.settings import RewardSettings
 
-POSITIVE_KINDS = ("exact", "rewrite")
-NEGATIVE_KINDS = ("other_action", "previous_copy")
+POSITIVE_KINDS = ("exact", "reordered", "paraphrased")
+NEGATIVE_KINDS = ("other_action", "object_swap", "flipped_fact", "previous_copy")
+KINDS = (*POSITIVE_KINDS, *NEGATIVE_KINDS)
+CALIBRATED_MODES = ("binary", "facts")
 # Coarse where embedders rarely need it, fine near 1 where small models put their threshold.
-TAU_GRID = np.round(np.concatenate([np.arange(0.50, 0.90, 0.005), np.arange(0.90, 1.0, 0.001)]), 3)
-
-_LIST_RE = re.compile(r"(you see )(.+?)(\.(?:\s|$))")
-_A_VOWEL_RE = re.compile(r"\ba ([aeiou])")
+TAU_GRID = np.unique(np.round(np.concatenate([np.arange(0.30, 0.90, 0.005), np.arange(0.90, 1.0, 0.001)]), 3))
+FACTS_KEEP = 0.99  # facts mode: the tau keeps this share of the fact-agreeing positives
 
 
 def rewrite(state: str) -> str:
-    """A meaning-preserving rewrite of an ALFWorld state, as a world model might phrase it."""
-
-    def reorder(m: re.Match[str]) -> str:
-        items = [s.strip() for s in re.split(r",\s*(?:and\s+)?|\s+and\s+", m.group(2)) if s.strip()]
-        if len(items) < 2:
-            return m.group(0)
-        items = items[::-1]
-        return f"{m.group(1)}{', '.join(items[:-1])} and {items[-1]}{m.group(3)}"
-
-    out = _LIST_RE.sub(reorder, state)
-    out = _A_VOWEL_RE.sub(r"an \1", out)
-    for line in (STATUS_DONE, STATUS_NOT_DONE):
-        out = out.replace(f"\n{line}", f" {line}")
-    return out
+    """A meaning-preserving rewrite that keeps nearly every word (the list reordered): `alfworld_rewrites.reorder`."""
+    return reorder(state)
 
 
 @dataclass(frozen=True)
 class Example:
     truth: str
     candidate: str
-    kind: str  # one of POSITIVE_KINDS / NEGATIVE_KINDS
+    kind: str  # one of KINDS
     game: str
+    detail: str = ""  # flipped_fact: which fact was flipped
 
 
-def examples_from_pairs(pairs: Iterable[BranchPair]) -> list[Example]:
+def examples_from_pairs(pairs: Iterable[BranchPair], seed: int = 0) -> list[Example]:
+    """The candidates of every pair (see the module docstring); deterministic for a seed."""
+    pairs = list(pairs)
+    objects: dict[str, set[str]] = defaultdict(set)  # game -> numbered objects seen in any of its states
+    for p in pairs:
+        for text in (p.observation, p.next_state, p.other_next_state):
+            objects[p.game].update(OBJECT_RE.findall(text))
     out: list[Example] = []
     for p in pairs:
+        rng = random.Random(f"{seed}:{p.game}:{p.t}")
         real = p.next_state
+        others = sorted(objects[p.game])
+        flipped = flip_fact(real, others, rng)
         candidates = {
-            "exact": real,
-            "rewrite": rewrite(real),
-            "other_action": p.other_next_state,
-            "previous_copy": with_status(p.observation, bool(status_of(real))),
+            "exact": (real, ""),
+            "reordered": (reorder(real), ""),
+            "paraphrased": (paraphrase(real, rng), ""),
+            "other_action": (p.other_next_state, ""),
+            "object_swap": (swap_object(real, others, rng), ""),
+            "flipped_fact": (flipped[1], flipped[0]) if flipped else (None, ""),
+            "previous_copy": (with_status(p.observation, bool(status_of(real))), ""),
         }
-        for kind, cand in candidates.items():
+        for kind, (cand, detail) in candidates.items():
             # A rewrite identical to the real state adds nothing; a negative identical to it is no negative.
-            if kind != "exact" and cand == real:
+            if cand is None or (kind != "exact" and cand == real):
                 continue
-            out.append(Example(real, cand, kind, p.game))
+            out.append(Example(real, cand, kind, p.game, detail))
     return out
 
 
@@ -163,48 +177,68 @@ def cosines(scorer: Scorer, examples: list[Example]) -> np.ndarray:
     return np.einsum("ij,ij->i", rows[0::2], rows[1::2])
 
 
-def separation(kinds: list[str], cos: np.ndarray, grid: np.ndarray = TAU_GRID) -> dict[str, Any]:
-    """Per tau: share of each kind scored 1 (positives) or 0 (negatives), and balanced accuracy."""
-    kinds_arr = np.array(kinds)
+def facts_agree(examples: list[Example]) -> np.ndarray:
+    return np.array([not fact_differences(ex.truth, ex.candidate) for ex in examples])
+
+
+def _rates(kinds_arr: np.ndarray, passed: np.ndarray) -> dict[str, float]:
+    """Share of each kind the reward gets right (positives scored 1, negatives 0), and balanced accuracy."""
+    row: dict[str, float] = {}
+    for k in KINDS:
+        sel = kinds_arr == k
+        if sel.any():
+            row[k] = float(passed[sel].mean() if k in POSITIVE_KINDS else (~passed[sel]).mean())
     pos = np.isin(kinds_arr, POSITIVE_KINDS)
-    table = []
-    for tau in grid:
-        passed = cos >= tau
-        row: dict[str, float] = {"tau": float(tau)}
-        for k in (*POSITIVE_KINDS, *NEGATIVE_KINDS):
-            sel = kinds_arr == k
-            if sel.any():
-                rate = passed[sel].mean() if k in POSITIVE_KINDS else (~passed[sel]).mean()
-                row[k] = float(rate)
-        tpr = float(passed[pos].mean()) if pos.any() else float("nan")
-        tnr = float((~passed[~pos]).mean()) if (~pos).any() else float("nan")
-        row["balanced_accuracy"] = (tpr + tnr) / 2
-        table.append(row)
-    bas = np.array([r["balanced_accuracy"] for r in table])
-    best = np.flatnonzero(bas >= bas.max() - 1e-12)
-    # The middle of the best range leaves equal slack to both sides.
-    recommended = float(np.round((grid[best[0]] + grid[best[-1]]) / 2, 3))
-    stats = {
-        k: {
-            "n": int((kinds_arr == k).sum()),
-            "mean": float(cos[kinds_arr == k].mean()),
-            "min": float(cos[kinds_arr == k].min()),
-            "max": float(cos[kinds_arr == k].max()),
+    tpr = float(passed[pos].mean()) if pos.any() else float("nan")
+    tnr = float((~passed[~pos]).mean()) if (~pos).any() else float("nan")
+    row["balanced_accuracy"] = (tpr + tnr) / 2
+    return row
+
+
+def separation(
+    kinds: list[str], cos: np.ndarray, agree: np.ndarray | None = None, grid: np.ndarray = TAU_GRID
+) -> dict[str, Any]:
+    """Per tau, per kind: the share right in `binary` mode (cos >= tau) and, given `agree`, in `facts` mode."""
+    kinds_arr = np.array(kinds)
+    modes = {"binary": np.ones_like(cos, dtype=bool)} | ({"facts": agree} if agree is not None else {})
+    out: dict[str, Any] = {}
+    for mode, gate in modes.items():
+        table = [{"tau": float(tau), **_rates(kinds_arr, gate & (cos >= tau))} for tau in grid]
+        bas = np.array([r["balanced_accuracy"] for r in table])
+        best = np.flatnonzero(bas >= bas.max() - 1e-12)
+        if mode == "binary":
+            # The middle of the best range leaves equal slack to both sides.
+            recommended = float(np.round((grid[best[0]] + grid[best[-1]]) / 2, 3))
+        else:
+            kept = np.isin(kinds_arr, POSITIVE_KINDS) & gate
+            floor = float(np.quantile(cos[kept], 1.0 - FACTS_KEEP)) if kept.any() else 0.0
+            recommended = math.floor(floor * 100) / 100
+        out[mode] = {
+            "table": table,
+            "best_balanced_accuracy": float(bas.max()),
+            "best_tau_range": [float(grid[best[0]]), float(grid[best[-1]])],
+            "recommended_tau": recommended,
+            "at_recommended": _rates(kinds_arr, gate & (cos >= recommended)),
         }
-        for k in (*POSITIVE_KINDS, *NEGATIVE_KINDS)
-        if (kinds_arr == k).any()
-    }
+    out["cosine_stats"] = cosine_stats(kinds, cos, KINDS)
+    if agree is not None:
+        out["facts_agree"] = {k: float(agree[kinds_arr == k].mean()) for k in KINDS if (kinds_arr == k).any()}
+    return out
+
+
+def cosine_stats(kinds: list[str], cos: np.ndarray, order: Iterable[str]) -> dict[str, dict[str, float]]:
+    """Count, mean, min and max cosine per kind of candidate, in `order`."""
+    arr = np.asarray(kinds)
     return {
-        "table": table,
-        "best_balanced_accuracy": float(bas.max()),
-        "best_tau_range": [float(grid[best[0]]), float(grid[best[-1]])],
-        "recommended_tau": recommended,
-        "cosine_stats": stats,
-    }
+        k: {"n": int((arr == k).sum()), "mean": float(cos[arr == k].mean()), "min": float(cos[arr == k].min()),
+            "max": float(cos[arr == k].max())}
+        for k in order
+        if (arr == k).any()
+    }  # fmt: skip
 
 
 def balanced_accuracy_at(kinds: list[str], cos: np.ndarray, tau: float) -> float:
-    return separation(kinds, cos, np.array([tau]))["table"][0]["balanced_accuracy"]
+    return separation(kinds, cos, grid=np.array([tau]))["binary"]["table"][0]["balanced_accuracy"]
 
 
 def plot(result: dict[str, Any], kinds: list[str], cos: np.ndarray, title: str, path: Path) -> None:
@@ -213,117 +247,188 @@ def plot(result: dict[str, Any], kinds: list[str], cos: np.ndarray, title: str, 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    taus = [r["tau"] for r in result["table"]]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    ax1.plot(taus, [r["balanced_accuracy"] for r in result["table"]], "k-", lw=2.5, label="balanced accuracy")
-    for k in (*POSITIVE_KINDS, *NEGATIVE_KINDS):
-        if k in result["table"][0]:
-            verb = "scored 1" if k in POSITIVE_KINDS else "scored 0"
-            ax1.plot(taus, [r[k] for r in result["table"]], "--" if k in NEGATIVE_KINDS else ":", label=f"{k} {verb}")
-    ax1.axvline(result["recommended_tau"], color="r", lw=1, label=f"recommended tau {result['recommended_tau']}")
-    ax1.set(xlabel="tau", ylabel="share", ylim=(0, 1.02), title="binary reward vs tau")
-    ax1.legend(fontsize=8, loc="lower left")
+    modes = [m for m in CALIBRATED_MODES if m in result]
+    fig, axes = plt.subplots(1, len(modes) + 1, figsize=(6 * (len(modes) + 1), 4.8))
+    for ax, mode in zip(axes, modes, strict=False):
+        res = result[mode]
+        taus = [r["tau"] for r in res["table"]]
+        ax.plot(taus, [r["balanced_accuracy"] for r in res["table"]], "k-", lw=2.5, label="balanced accuracy")
+        for k in KINDS:
+            if k in res["table"][0]:
+                verb = "scored 1" if k in POSITIVE_KINDS else "scored 0"
+                style = "--" if k in NEGATIVE_KINDS else ":"
+                ax.plot(taus, [r[k] for r in res["table"]], style, label=f"{k} {verb}")
+        ax.axvline(res["recommended_tau"], color="r", lw=1, label=f"recommended tau {res['recommended_tau']}")
+        ax.set(xlabel="tau", ylabel="share right", ylim=(0, 1.02), xlim=(TAU_GRID[0], 1.0), title=f"{mode} mode")
+        ax.legend(fontsize=7, loc="lower left")
     kinds_arr = np.array(kinds)
     bins = np.linspace(min(0.0, float(cos.min())), 1.0, 60)
-    for k in (*POSITIVE_KINDS, *NEGATIVE_KINDS):
+    for k in KINDS:
         sel = kinds_arr == k
         if sel.any():
-            ax2.hist(cos[sel], bins=bins, alpha=0.5, label=f"{k} (n={int(sel.sum())})")
-    ax2.axvline(result["recommended_tau"], color="r", lw=1)
-    ax2.set(xlabel="cosine to the real next state", ylabel="count", title="cosine by candidate kind")
-    ax2.legend(fontsize=8)
+            axes[-1].hist(cos[sel], bins=bins, alpha=0.45, label=f"{k} (n={int(sel.sum())})")
+    axes[-1].set(xlabel="cosine to the real next state", ylabel="count", title="cosine by candidate kind")
+    axes[-1].legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+        fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
 
 
-def calibrate(pairs: list[BranchPair], settings: RewardSettings, out_dir: str | Path | None = None) -> dict[str, Any]:
-    """Separation of real vs other states for `settings`' embedder; writes PNG + JSON under out_dir."""
+def calibrate(
+    pairs: list[BranchPair], settings: RewardSettings, out_dir: str | Path | None = None, *, name: str = "calibration"
+) -> dict[str, Any]:
+    """Per-kind separation of `settings`' embedder in binary and facts mode; writes PNG + JSON under out_dir."""
     examples = examples_from_pairs(pairs)
     if not examples:
         raise ValueError("no transition pairs to calibrate on")
-    scorer = Scorer(settings)
-    cos = cosines(scorer, examples)
+    cos = cosines(Scorer(settings), examples)
     kinds = [ex.kind for ex in examples]
-    result = separation(kinds, cos)
+    result = separation(kinds, cos, facts_agree(examples))
+    documented = settings.tau_for("alfworld")
     result.update(
         model=settings.model,
         instruction=settings.instruction,
         pairs=len(pairs),
         games=len({p.game for p in pairs}),
         balanced_accuracy_at_paper_tau=balanced_accuracy_at(kinds, cos, 0.8),
-        documented_tau=settings.tau_for("alfworld"),
-        balanced_accuracy_at_documented_tau=balanced_accuracy_at(kinds, cos, settings.tau_for("alfworld")),
+        documented_tau=documented,
+        documented_mode=settings.mode_for("alfworld"),
     )
     if out_dir is not None:
         out = Path(out_dir)
         title = f"{settings.model}: {result['pairs']} real ALFWorld transitions from {result['games']} games"
-        plot(result, kinds, cos, title, out / "tau_separation.png")
-        samples = "".join(
-            json.dumps(
-                {"kind": ex.kind, "cosine": float(c), "truth": ex.truth, "candidate": ex.candidate, "game": ex.game}
-            )
-            + "\n"
-            for ex, c in zip(examples, cos, strict=True)
-        )
-        write_atomic(out / "calibration.json", json.dumps(result, indent=1))
-        write_atomic(out / "samples.jsonl", samples)
+        plot(result, kinds, cos, title, out / f"{name}.png")
+        write_atomic(out / f"{name}.json", json.dumps(result, indent=1))
+        write_atomic(out / f"{name}.samples.jsonl", _samples_jsonl(examples, cos))
+    return result
+
+
+def _samples_jsonl(examples: list[Example], cos: np.ndarray, scores: list[dict[str, Any]] | None = None) -> str:
+    rows = []
+    for i, ex in enumerate(examples):
+        row = {"kind": ex.kind, "detail": ex.detail, "cosine": round(float(cos[i]), 4), "game": ex.game}
+        if scores is not None:
+            row.update(score=scores[i]["score"], reason=scores[i]["reason"], facts=scores[i]["facts"])
+        rows.append(json.dumps(row | {"truth": ex.truth, "candidate": ex.candidate}) + "\n")
+    return "".join(rows)
+
+
+def check(
+    pairs: list[BranchPair], settings: RewardSettings, out_dir: str | Path | None = None, *, name: str = "check"
+) -> dict[str, Any]:
+    """Score every candidate with `settings` through `compute_score_batch`; per-kind share right, as JSON."""
+    from reward_score.reward_functions import compute_score_batch
+
+    examples = examples_from_pairs(pairs)
+    kw = {k: v for k, v in vars(settings).items() if not k.startswith("_")}
+    responses = [f"<think>The room answers.</think>{STATE_OPEN}{ex.candidate}{STATE_CLOSE}" for ex in examples]
+    scores = compute_score_batch(["alfworld"] * len(examples), responses, [ex.truth for ex in examples], **kw)
+    kinds_arr = np.array([ex.kind for ex in examples])
+    right = np.array(
+        [(sc["score"] == 1.0) == (ex.kind in POSITIVE_KINDS) for sc, ex in zip(scores, examples, strict=True)]
+    )
+    flips: dict[str, list[bool]] = defaultdict(list)
+    for ex, ok in zip(examples, right, strict=True):
+        if ex.kind == "flipped_fact":
+            flips[ex.detail].append(bool(ok))
+    result = {
+        "model": settings.model,
+        "mode": settings.mode_for("alfworld"),
+        "tau": settings.tau_for("alfworld"),
+        "pairs": len(pairs),
+        "games": len({p.game for p in pairs}),
+        "share_right": {k: float(right[kinds_arr == k].mean()) for k in KINDS if (kinds_arr == k).any()},
+        "n": {k: int((kinds_arr == k).sum()) for k in KINDS},
+        "flipped_fact_by_flip": {k: [float(np.mean(v)), len(v)] for k, v in sorted(flips.items())},
+    }
+    if out_dir is not None:
+        cos = np.array([sc["cosine"] if sc["cosine"] is not None else float("nan") for sc in scores])
+        write_atomic(Path(out_dir) / f"{name}.json", json.dumps(result, indent=1))
+        write_atomic(Path(out_dir) / f"{name}.samples.jsonl", _samples_jsonl(examples, cos, scores))
     return result
 
 
 def format_report(result: dict[str, Any]) -> str:
     lines = [f"model {result['model']}: {result['pairs']} pairs from {result['games']} games"]
     for k, s in result["cosine_stats"].items():
-        lines.append(f"  {k:14s} n={s['n']:4d} cosine mean {s['mean']:.3f} min {s['min']:.3f} max {s['max']:.3f}")
-    lines.append("   tau  " + "  ".join(f"{k:>13s}" for k in (*POSITIVE_KINDS, *NEGATIVE_KINDS)) + "  balanced_acc")
-    for r in result["table"]:
-        if round(r["tau"] * 1000) % 25 == 0 or r["tau"] == result["recommended_tau"]:
-            cells = "  ".join(f"{r.get(k, float('nan')):13.3f}" for k in (*POSITIVE_KINDS, *NEGATIVE_KINDS))
-            lines.append(f"  {r['tau']:.3f} {cells}  {r['balanced_accuracy']:.3f}")
-    lo, hi = result["best_tau_range"]
-    lines.append(
-        f"best balanced accuracy {result['best_balanced_accuracy']:.3f} for tau in [{lo:.3f}, {hi:.3f}]; "
-        f"at the paper's 0.8: {result['balanced_accuracy_at_paper_tau']:.3f}; at this embedder's documented "
-        f"{result['documented_tau']}: {result['balanced_accuracy_at_documented_tau']:.3f}"
-    )
-    lines.append(f"recommended tau: {result['recommended_tau']}")
+        agree = result.get("facts_agree", {}).get(k, float("nan"))
+        lines.append(
+            f"  {k:14s} n={s['n']:4d} cosine mean {s['mean']:.3f} min {s['min']:.3f} max {s['max']:.3f}"
+            f"  facts agree {agree:.3f}"
+        )
+    for mode in CALIBRATED_MODES:
+        res = result[mode]
+        lines.append(f"{mode} mode:   tau  " + "  ".join(f"{k:>13s}" for k in KINDS) + "  balanced_acc")
+        for r in res["table"]:
+            if round(r["tau"] * 1000) % 50 == 0 or r["tau"] == res["recommended_tau"]:
+                cells = "  ".join(f"{r.get(k, float('nan')):13.3f}" for k in KINDS)
+                lines.append(f"           {r['tau']:.3f} {cells}  {r['balanced_accuracy']:.3f}")
+        lo, hi = res["best_tau_range"]
+        lines.append(
+            f"  best balanced accuracy {res['best_balanced_accuracy']:.3f} for tau in [{lo:.3f}, {hi:.3f}]; "
+            f"recommended tau {res['recommended_tau']}"
+        )
     return "\n".join(lines)
 
 
+def format_check(result: dict[str, Any]) -> str:
+    cells = ", ".join(f"{k} {v:.3f} (n={result['n'][k]})" for k, v in result["share_right"].items())
+    flips = ", ".join(f"{k} {v[0]:.2f} (n={v[1]})" for k, v in result["flipped_fact_by_flip"].items())
+    return (
+        f"check, {result['mode']} mode at tau {result['tau']}, {result['pairs']} pairs from {result['games']} games: "
+        f"share right {cells}\n  flipped facts by flip: {flips}"
+    )
+
+
+def _pairs(args: argparse.Namespace, split: str, games: int | None, cache: Path | None) -> list[BranchPair]:
+    if cache and cache.is_file():
+        return [BranchPair(**json.loads(line)) for line in cache.read_text().splitlines() if line.strip()]
+    if args.episodes and split == args.split:
+        pairs = pairs_from_episodes(args.episodes, args.data_root, branches=args.branches, seed=args.seed)
+    else:
+        pairs = collect_pairs(
+            args.data_root, split, games=games, branches=args.branches, max_steps=args.max_steps, seed=args.seed
+        )
+    if cache:
+        write_atomic(cache, "".join(json.dumps(p.to_dict()) + "\n" for p in pairs))
+    return pairs
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-root", default=os.environ.get("ALFWORLD_DATA", "../shared/alfworld"))
-    ap.add_argument("--split", default="valid_train", help="games to branch (not the split the tests use)")
+    ap.add_argument("--split", default="valid_train", help="games to calibrate on (not the split the tests use)")
+    ap.add_argument("--check-split", default="valid_seen", help="disjoint games to check the chosen settings on")
     ap.add_argument("--episodes", help="collected episodes JSONL (envs/episode.py); replayed to branch")
-    ap.add_argument("--games", type=int, default=40)
-    ap.add_argument("--branches", type=int, default=3, help="other-action branches per game or episode")
+    ap.add_argument("--games", type=int, default=None, help="games per split (default: all)")
+    ap.add_argument("--branches", type=int, default=4, help="other-action branches per game or episode")
     ap.add_argument("--max-steps", type=int, default=15)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model", default=RewardSettings.model)
     ap.add_argument("--base-url", help="OpenAI-compatible embeddings endpoint instead of a local model")
     ap.add_argument("--instruction", help="query instruction for asymmetric embedders")
-    ap.add_argument("--pairs-cache", help="JSONL of pairs: read if present, else written after branching")
+    ap.add_argument("--pairs-cache", help="folder of pairs JSONL per split: read if present, else written")
     ap.add_argument("--out", default="calibration_out")
     args = ap.parse_args(argv)
 
     cache = Path(args.pairs_cache) if args.pairs_cache else None
-    if cache and cache.is_file():
-        pairs = [BranchPair(**json.loads(line)) for line in cache.read_text().splitlines() if line.strip()]
-    elif args.episodes:
-        pairs = pairs_from_episodes(args.episodes, args.data_root, branches=args.branches, seed=args.seed)
-    else:
-        pairs = collect_pairs(
-            args.data_root, args.split, games=args.games, branches=args.branches, max_steps=args.max_steps,
-            seed=args.seed,
-        )  # fmt: skip
-    if cache and not cache.is_file():
-        write_atomic(cache, "".join(json.dumps(p.to_dict()) + "\n" for p in pairs))
+    tag = Path(args.model.rstrip("/")).name
     settings = RewardSettings(model=args.model, base_url=args.base_url, instruction=args.instruction)
-    result = calibrate(pairs, settings, args.out)
+    pairs = _pairs(args, args.split, args.games, cache / f"{args.split}.jsonl" if cache else None)
+    result = calibrate(pairs, settings, args.out, name=f"{tag}_alfworld_{args.split}")
     print(format_report(result))
-    print(f"wrote tau_separation.png, calibration.json and samples.jsonl under {args.out}")
+    if args.check_split:
+        check_pairs = _pairs(args, args.check_split, args.games, cache / f"{args.check_split}.jsonl" if cache else None)
+        checked = check(check_pairs, settings, args.out, name=f"{tag}_alfworld_{args.check_split}_check")
+        print(format_check(checked))
+        # The paper's pure-embedding rule at its documented tau, on the same candidates, for comparison.
+        binary = dataclasses.replace(settings, mode={"alfworld": "binary"})
+        name = f"{tag}_alfworld_{args.check_split}_check_binary"
+        print(format_check(check(check_pairs, binary, args.out, name=name)))
+        result["check"] = checked
+    print(f"wrote PNG, JSON and samples under {args.out}")
     return result
 
 

@@ -3,7 +3,8 @@
 These are what `from reward_score import compute_score` gives. Usable from scripts, or through verl's
 `reward.custom_reward_function.{path,name}` (its `reward_kwargs` arrive here as keyword arguments: model, mode,
 tau, budget_tokens, instruction, ...). One Scorer, and so one loaded embedding model, is kept per distinct
-settings in the process.
+settings in the process. The Scorer's embedder and token counter load when it is made, before any sample is
+scored: a model that cannot be loaded raises `EmbeddingBackendError` naming it, never a batch of bad_input zeros.
 """
 
 from __future__ import annotations
@@ -22,13 +23,28 @@ _VERL_KWARGS = {"reward_router_address", "reward_model_tokenizer", "tokenizer"}
 
 
 def get_scorer(settings: dict[str, Any] | None = None, tokenizer: Any = None) -> Scorer:
-    """The process-wide Scorer for these settings (and token-counting tokenizer)."""
+    """The process-wide Scorer for these settings (and token-counting tokenizer), its backend loaded.
+
+    Unknown or invalid settings raise ValueError naming them; a backend that cannot load raises
+    `EmbeddingBackendError` and is not kept, so a later call after the model is in place loads it.
+    """
     settings = dict(settings or {})
     key = json.dumps(settings, sort_keys=True, default=str) + f"|{id(tokenizer) if tokenizer is not None else ''}"
     with _LOCK:
         if key not in _SCORERS:
-            _SCORERS[key] = Scorer(RewardSettings.from_mapping(settings), tokenizer=tokenizer)
+            scorer = Scorer(RewardSettings.from_mapping(settings), tokenizer=tokenizer)
+            scorer.load_backends()
+            _SCORERS[key] = scorer
         return _SCORERS[key]
+
+
+def check_backend(settings: dict[str, Any] | None = None) -> Scorer:
+    """The Scorer for `settings`, its model loaded and its embedder asked for one embedding: a tool calls this
+    before hours of work, so a backend that cannot load or answer stops it at once (`EmbeddingBackendError`)."""
+    scorer = get_scorer(settings)
+    if scorer.uses_embedder:
+        scorer.embedder.embed(["You are in the middle of a room."])
+    return scorer
 
 
 def _split_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:

@@ -9,9 +9,10 @@ budget_tokens, instruction, batch_size, max_wait_ms, ...; `+reward.reward_kwargs
 line when the recipe yaml does not declare the key).
 
 verl builds one manager per reward worker (a Ray actor) and awaits `run_single` once per sample, many at
-a time on one event loop; the Scorer pools those calls into embedding batches, embeds each distinct text
-once (LRU cache: ground truths and predictions) and loads the model once per process. A backend failure
-raises out of run_single.
+a time on one event loop. `run_single` only queues the sample's token ids; the Scorer's micro-batcher pools
+the concurrent calls and, on a worker thread, decodes the whole batch at once, parses it and embeds it in one
+call (each distinct text once, LRU cache: ground truths and predictions; the model is loaded once per
+process). A backend failure raises out of every waiting run_single.
 """
 
 from __future__ import annotations
@@ -41,18 +42,16 @@ class SimToRealRewardManager(RewardManagerBase):
         reward_cfg = config.get("reward", {}) if hasattr(config, "get") else {}
         self.settings = RewardSettings.from_mapping(reward_cfg.get("reward_kwargs") or {})
         self.scorer = Scorer(self.settings, tokenizer=tokenizer)
-        self.scorer.embedder  # noqa: B018 - load the model now, once per worker, not inside the first step
+        self.scorer.load_backends()  # the model now, once per worker, not inside the first step
 
     async def run_single(self, data: DataProto) -> dict[str, Any]:
-        item = data[-1]  # multi-sequence outputs: the last sequence is the one scored
-        response_ids = item.batch["responses"]
-        valid_len = int(item.batch["attention_mask"][-response_ids.shape[-1] :].sum())
-        response = self.tokenizer.decode(response_ids[:valid_len], skip_special_tokens=True)
-        extra_info = item.non_tensor_batch.get("extra_info", None)
-        result = await self.scorer.score_async(
-            item.non_tensor_batch["data_source"],
-            response,
-            item.non_tensor_batch["reward_model"],
-            extra_info,
+        # Multi-sequence outputs: the last sequence is the one scored. Only its ids are queued here; the scorer
+        # decodes them with the rest of the batch on its worker thread, so the event loop keeps pooling samples.
+        response_ids = data.batch["responses"][-1]
+        valid_len = int(data.batch["attention_mask"][-1, -response_ids.shape[-1] :].sum())
+        fields = data.non_tensor_batch
+        extra_info = fields["extra_info"][-1] if "extra_info" in fields else None
+        result = await self.scorer.score_tokens_async(
+            self.tokenizer, response_ids[:valid_len], fields["data_source"][-1], fields["reward_model"][-1], extra_info
         )
         return {"reward_score": result["score"], "reward_extra_info": result}

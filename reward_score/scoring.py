@@ -5,7 +5,11 @@ The rule, per sample (`Scorer.prepare`, then `Scorer.complete`): read the predic
 (`embedders`), and score `1.0 if cos >= tau else 0.0` -- tau from `settings.documented_tau` unless set.
 
 Modes (per environment, see settings):
-- binary: 1 if cos(E(prediction), E(real)) >= tau else 0 (the paper's default, hardest to game);
+- facts (ALFWorld's default): 1 if the prediction reports the real state's facts -- the same numbered objects,
+  events, open/closed/empty/carrying facts and task status, in any words (`alfworld_facts`) -- and
+  cos(E(prediction), E(real)) >= tau, else 0. An embedder alone cannot tell "You take the mug 3" (same fact)
+  from "You take the mug 1" (wrong object): reward_score/calibration/ shows no cosine threshold does both;
+- binary: 1 if cos(E(prediction), E(real)) >= tau else 0 (the paper's reward; its pure-embedding form);
 - cosine: the cosine itself;
 - mixed (tau2): a tool response scores its ROUGE-L F1 rounded to `rouge_bin` steps, a user reply the binary
   embedding reward; then -think_penalty when the reasoning has <= think_min_tokens tokens and
@@ -25,10 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from reward_score.alfworld_facts import fact_differences
 from reward_score.answer_format import REPLACEMENT_CHAR, as_text, parse_response, status_of
 from reward_score.batcher import EmbeddingCache, MicroBatcher
 from reward_score.embedders import Embedder, get_embedder
-from reward_score.settings import RewardSettings, env_of
+from reward_score.judge import Judge, JudgeContext
+from reward_score.settings import ENVS, RewardSettings, env_of
 from reward_score.token_budget import TokenCounter, counter_for
 
 logger = logging.getLogger(__name__)
@@ -39,7 +45,8 @@ EMPTY_PREDICTION = "empty_prediction"  # the pair holds only whitespace
 INVALID_UTF8 = "invalid_utf8"  # the prediction holds bytes that were not UTF-8 text
 BAD_GROUND_TRUTH = "bad_ground_truth"  # the dataset row has no usable ground truth
 BAD_INPUT = "bad_input"  # anything else about the sample that could not be read (logged)
-MATCH = "match"  # binary: cosine >= tau
+MATCH = "match"  # binary: cosine >= tau; facts: the facts agree and cosine >= tau
+FACTS_DIFFER = "facts_differ"  # facts: the prediction names other objects, events or facts (see `facts`)
 BELOW_TAU = "below_tau"  # binary: cosine < tau
 COSINE = "cosine"  # cosine mode
 ROUGE = "rouge"  # mixed mode, tool response
@@ -60,6 +67,7 @@ RESULT_KEYS = (
     "pred_tokens",
     "truth_tokens",
     "cut",
+    "facts",
 )
 
 
@@ -72,6 +80,7 @@ class _Prepared:
     doc: str | None = None
     reasoning_penalty: float = 0.0
     status_penalty: float = 0.0
+    judge: tuple[str, str, JudgeContext] | None = None  # mode judge: (real, predicted, context) to ask the judge
 
 
 def _empty_result(mode: str, state_kind: str) -> dict[str, Any]:
@@ -79,6 +88,16 @@ def _empty_result(mode: str, state_kind: str) -> dict[str, Any]:
     r.update(score=0.0, parsed=False, mode=mode, state_kind=state_kind, penalty=0.0, cut=False)
     r.update(think_tokens=0, pred_chars=0, pred_tokens=0, truth_tokens=0)
     return r
+
+
+STATE_KINDS = ("observation", "tool_response", "user_reply")
+_WARNED: set[str] = set()
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _WARNED:
+        _WARNED.add(key)
+        logger.warning("reward: %s", message)
 
 
 def _state_kind(extra_info: Any) -> str:
@@ -103,6 +122,7 @@ class Scorer:
         self._batchers: dict[asyncio.AbstractEventLoop, MicroBatcher] = {}
         self._batchers_lock = threading.Lock()
         self._rouge = None
+        self._judge: Judge | None = None
 
     # -- lazily built pieces -------------------------------------------------------------------------------
     @property
@@ -110,6 +130,24 @@ class Scorer:
         if self._embedder is None:
             self._embedder = get_embedder(self.settings.embedder_spec())
         return self._embedder
+
+    @property
+    def judge(self) -> Judge:
+        if self._judge is None:
+            self._judge = Judge(self.settings)
+        return self._judge
+
+    @property
+    def uses_embedder(self) -> bool:
+        """False only when every environment is scored by the LLM judge."""
+        return any(self.settings.mode_for(env) != "judge" for env in (*ENVS, "default"))
+
+    def load_backends(self) -> None:
+        """Load the token counter and (unless only the judge scores) the embedder now, so a model that cannot load
+        raises `EmbeddingBackendError` naming it instead of scoring every sample 0 inside the per-sample guard."""
+        self.counter  # noqa: B018
+        if self.uses_embedder:
+            self.embedder  # noqa: B018
 
     @property
     def counter(self) -> TokenCounter:
@@ -148,8 +186,17 @@ class Scorer:
         if not truth:
             r["reason"] = BAD_GROUND_TRUTH
             return _Prepared(r)
+        if kind not in STATE_KINDS:
+            _warn_once(f"state_kind {kind!r}", f"unknown extra_info.state_kind {kind!r} (known: {STATE_KINDS})")
+            r["reason"] = BAD_INPUT
+            return _Prepared(r)
+        if env == "default":
+            _warn_once(f"data_source {data_source!r}", f"data_source {data_source!r} names neither alfworld nor tau2: "
+                       "scored with the 'default' settings")  # fmt: skip
         parsed = parse_response(solution)
-        r["truth_tokens"] = truth_tokens = self.counter.count(truth)
+        # A real state longer than any prediction may be is cut too: tokenizing megabytes stalls a whole step.
+        truth, truth_tokens = self.counter.cut(truth, s.max_truth_tokens)
+        r["truth_tokens"] = truth_tokens
         if parsed.prediction is None:
             r["reason"] = NO_PREDICTION
             return _Prepared(r)
@@ -166,6 +213,9 @@ class Scorer:
         pred, r["pred_tokens"] = self.counter.cut(parsed.prediction, budget)
         r["cut"] = len(pred) < len(parsed.prediction)
         prep = _Prepared(r)
+        if mode == "judge":
+            prep.judge = (truth, pred, JudgeContext.from_sample(data_source, extra_info))
+            return prep
         if mode == "mixed":
             r["think_tokens"] = self.counter.count(parsed.reasoning) if parsed.reasoning.strip() else 0
             if r["think_tokens"] <= s.think_min_tokens:
@@ -181,6 +231,13 @@ class Scorer:
             self._finish(prep, round(round(f1 / s.rouge_bin) * s.rouge_bin, 6))
             return prep
         r["tau"] = s.tau_for(env)
+        if mode == "facts" and env != "alfworld":
+            _warn_once(f"facts {env}", f"mode facts reads ALFWorld's sentences; {env} samples are scored as binary")
+        elif mode == "facts":
+            differences = fact_differences(truth, pred)
+            if differences:
+                r["facts"], r["reason"] = "; ".join(differences), FACTS_DIFFER
+                return prep
         prep.query, prep.doc = s.query_text(truth), pred
         return prep
 
@@ -238,7 +295,14 @@ class Scorer:
             raise ValueError("score_batch: data_sources, solutions, ground_truths, extra_infos differ in length")
         infos = extra_infos if extra_infos is not None else [None] * n
         rows = zip(data_sources, solutions, ground_truths, infos, strict=True)
+        self.load_backends()
         preps = [self.prepare(d, s, g, e) for d, s, g, e in rows]
+        judged = [p for p in preps if p.judge is not None]
+        if judged:
+            verdicts = self.judge.judge_batch([p.judge[:2] for p in judged], [p.judge[2] for p in judged])
+            for p, v in zip(judged, verdicts, strict=True):
+                p.result["reason"] = v.reason
+                self._finish(p, v.score)
         need = [p for p in preps if p.query is not None]
         texts = [t for p in need for t in (p.query, p.doc)]
         vecs = self.embed_texts(texts)
@@ -246,7 +310,7 @@ class Scorer:
             self.complete(p, vecs[2 * i], vecs[2 * i + 1])
         return [p.result for p in preps]
 
-    def _batcher(self) -> MicroBatcher:
+    def _batcher(self) -> MicroBatcher[PendingSample, dict[str, Any]]:
         loop = asyncio.get_running_loop()
         with self._batchers_lock:
             b = self._batchers.get(loop)
@@ -254,16 +318,85 @@ class Scorer:
                 for old in [lp for lp in self._batchers if lp.is_closed()]:
                     self._batchers.pop(old).close()
                 s = self.settings
-                b = MicroBatcher(self.embed_texts, s.batch_size, s.max_wait_ms / 1000.0, s.max_concurrent_batches)
+                b = MicroBatcher(
+                    self.score_pending,
+                    s.batch_size,
+                    s.max_wait_ms / 1000.0,
+                    s.max_concurrent_batches,
+                    weight=lambda _: TEXTS_PER_SAMPLE,
+                )
                 self._batchers[loop] = b
             return b
+
+    def score_pending(self, samples: list[PendingSample]) -> list[dict[str, Any]]:
+        """Score queued samples together: decode the token-id responses (one `batch_decode` per tokenizer), then
+        `score_batch` (parse, cut, one embedding call). Runs on the batcher's worker thread, off the event loop."""
+        solutions = decode_responses(samples)
+        results = self.score_batch(
+            [s.data_source for s in samples],
+            [None if sol is _UNDECODABLE else sol for sol in solutions],
+            [s.ground_truth for s in samples],
+            [s.extra_info for s in samples],
+        )
+        for r, sol in zip(results, solutions, strict=True):
+            if sol is _UNDECODABLE:
+                r.update(score=0.0, reason=BAD_INPUT)
+        return results
 
     async def score_async(
         self, data_source: Any, solution: str | bytes | None, ground_truth: Any, extra_info: Any = None
     ) -> dict[str, Any]:
-        """Score one sample; concurrent calls on one event loop share embedding batches."""
-        prep = self.prepare(data_source, solution, ground_truth, extra_info)
-        if prep.query is None:
-            return prep.result
-        rows = await self._batcher().embed([prep.query, prep.doc])
-        return self.complete(prep, rows[0], rows[1])
+        """Score one sample; concurrent calls on one event loop are scored as one batch on a worker thread."""
+        return await self._batcher().submit(PendingSample(data_source, ground_truth, extra_info, solution))
+
+    async def score_tokens_async(
+        self, tokenizer: Any, response_ids: Any, data_source: Any, ground_truth: Any, extra_info: Any = None
+    ) -> dict[str, Any]:
+        """Score one response given as token ids (special tokens skipped, as verl's managers decode); the ids
+        are only queued here, and decoded with the rest of their batch on the worker thread."""
+        sample = PendingSample(data_source, ground_truth, extra_info, token_ids=response_ids, tokenizer=tokenizer)
+        return await self._batcher().submit(sample)
+
+
+# A sample may embed two texts (the real state as query, the prediction): the batcher counts it as two toward
+# `batch_size`, the most texts per embedding call.
+TEXTS_PER_SAMPLE = 2
+_UNDECODABLE = object()  # decode_responses: these token ids could not be decoded (scored 0, bad_input)
+
+
+@dataclass
+class PendingSample:
+    """A sample waiting in the micro-batcher: its response as text, or as token ids and the tokenizer to decode
+    them with."""
+
+    data_source: Any
+    ground_truth: Any
+    extra_info: Any = None
+    solution: str | bytes | None = None
+    token_ids: Any = None
+    tokenizer: Any = None
+
+
+def decode_responses(samples: list[PendingSample]) -> list[Any]:
+    """Each sample's response text: `solution` as given, or its token ids decoded -- one `batch_decode` call per
+    tokenizer for the whole batch; ids that cannot be decoded (a negative id) give `_UNDECODABLE`."""
+    out: list[Any] = [s.solution for s in samples]
+    groups: dict[int, list[int]] = {}
+    for i, s in enumerate(samples):
+        if s.tokenizer is not None:
+            groups.setdefault(id(s.tokenizer), []).append(i)
+    for idx in groups.values():
+        tok = samples[idx[0]].tokenizer
+        try:
+            texts = tok.batch_decode([samples[i].token_ids for i in idx], skip_special_tokens=True)
+        except Exception:  # noqa: BLE001 - find the sample(s) at fault; the others still score
+            texts = []
+            for i in idx:
+                try:
+                    texts.append(tok.decode(samples[i].token_ids, skip_special_tokens=True))
+                except Exception as e:  # noqa: BLE001 - one bad sample scores 0, it must not stop the step
+                    logger.warning("reward: response ids could not be decoded (%s: %s)", type(e).__name__, e)
+                    texts.append(_UNDECODABLE)
+        for i, text in zip(idx, texts, strict=True):
+            out[i] = text
+    return out

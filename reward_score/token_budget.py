@@ -49,10 +49,17 @@ class TokenCounter:
 def counter_for(model: str | None = None) -> TokenCounter:
     """A tokenizer of its own (not the embedder's instance, which encodes on another thread) for `model`.
 
-    None means the all-MiniLM-L6-v2 tokenizer from the installed package: offline, no weights loaded.
+    None means the all-MiniLM-L6-v2 tokenizer from the installed package: offline, no weights loaded. A tokenizer
+    that cannot be loaded raises `EmbedderLoadError` naming the model id or path and what to do (a failure is
+    not cached: a rerun after the model is in place loads it).
     """
     from transformers import AutoTokenizer
 
-    from reward_score.embedders import DEFAULT_MODEL, resolve_model
+    from reward_score.embedders import DEFAULT_MODEL, load_error, resolve_model
 
-    return TokenCounter(AutoTokenizer.from_pretrained(resolve_model(model or DEFAULT_MODEL), local_files_only=True))
+    name = model or DEFAULT_MODEL
+    path = resolve_model(name)
+    try:
+        return TokenCounter(AutoTokenizer.from_pretrained(path, local_files_only=True))
+    except Exception as e:  # noqa: BLE001 - OSError, ValueError, HFValidationError...: re-raised naming the model
+        raise load_error(name, path, e, "the tokenizer of embedding model") from e

@@ -2,7 +2,9 @@
 
 `responder(request_json) -> str` returns the assistant text for each chat completion (one choice, or `n`
 choices with `honour_n=True`); every request is recorded in `server.requests`. Serves GET /v1/models and
-POST /v1/chat/completions.
+POST /v1/chat/completions; with `embed=`, POST /v1/embeddings too: `embed(request_json) -> (status, body,
+content_type)` answers it as given (a dict is sent as JSON, NaN and Infinity included), so a test can play an
+endpoint that fails in any way.
 """
 
 from __future__ import annotations
@@ -16,6 +18,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Responder = Callable[[dict[str, Any]], str]
+EmbedResponder = Callable[[dict[str, Any]], tuple[int, "dict[str, Any] | str | bytes", str]]
+
+
+def embeddings_body(vectors: list[list[float]], model: str = "stub-embedder") -> dict[str, Any]:
+    """An OpenAI embeddings response holding `vectors` (row i answers input i)."""
+    return {
+        "object": "list",
+        "model": model,
+        "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
+        "usage": {"prompt_tokens": 1, "total_tokens": 1},
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -24,10 +37,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # keep test output clean
         pass
 
-    def _send(self, code: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
+    def _send(self, code: int, body: dict[str, Any] | str | bytes, content_type: str = "application/json") -> None:
+        text = body if isinstance(body, bytes | str) else json.dumps(body)
+        data = text if isinstance(text, bytes) else text.encode()
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -41,7 +55,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length", 0))
         req = json.loads(self.rfile.read(length) or b"{}")
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        if self.server.embed is not None and self.path.rstrip("/").endswith("/embeddings"):
+            with self.server.lock:
+                self.server.requests.append(req)
+            self._send(*self.server.embed(req))
+            return
+        if self.server.responder is None or not self.path.rstrip("/").endswith("/chat/completions"):
             self._send(404, {"error": {"message": f"no route {self.path}"}})
             return
         with self.server.lock:
@@ -67,9 +86,12 @@ class _Handler(BaseHTTPRequestHandler):
 class _StubServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, responder: Responder, model: str, honour_n: bool = False) -> None:
+    def __init__(
+        self, responder: Responder | None, model: str, honour_n: bool = False, embed: EmbedResponder | None = None
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.responder = responder
+        self.embed = embed
         self.model = model
         self.honour_n = honour_n
         self.requests: list[dict[str, Any]] = []
@@ -81,10 +103,17 @@ class _StubServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def openai_stub(responder: Responder, model: str = "stub-model", honour_n: bool = False) -> Iterator[_StubServer]:
-    """Serve `responder` on 127.0.0.1; with `honour_n`, a request's `n` gets n choices (one responder call each)."""
-    server = _StubServer(responder, model, honour_n)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def openai_stub(
+    responder: Responder | None,
+    model: str = "stub-model",
+    honour_n: bool = False,
+    embed: EmbedResponder | None = None,
+) -> Iterator[_StubServer]:
+    """Serve `responder` on 127.0.0.1; with `honour_n`, a request's `n` gets n choices (one responder call each);
+    with `embed`, /v1/embeddings answers what it returns. A None `responder` serves no chat completions."""
+    server = _StubServer(responder, model, honour_n, embed)
+    # a short poll interval: shutdown() returns at once
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server

@@ -257,3 +257,20 @@ def test_tau2_gold_with_perturbations_gives_successes_and_failures(tmp_path, pol
     assert {e["success"] for e in eps} == {True, False}
     kinds = {s["state_kind"] for e in eps for s in e["steps"]}
     assert "tool_response" in kinds
+
+
+def test_same_seed_reproduces_expert_episodes_with_epsilon(shared_alfworld, tmp_path):
+    """alfworld's handcoded expert draws from `random`; seeded per episode, two runs give the same episodes."""
+    root = tmp_path / "games"
+    for game in ("look_at_obj_in_light-Bowl-None-DeskLamp-301", "pick_clean_then_place_in_recep-Cloth-None-Toilet-413"):
+        (root / "json_2.1.1" / "valid_seen").mkdir(parents=True, exist_ok=True)
+        (root / "json_2.1.1" / "valid_seen" / game).symlink_to(shared_alfworld / "json_2.1.1" / "valid_seen" / game)
+    args = ["--env", "alfworld", "--data-root", str(root), "--split", "valid_seen", "--policy", "expert"]
+    args += ["--expert-source", "handcoded", "--epsilon", "0.3", "--max-steps", "12", "--workers", "0", "--seed", "5"]
+    runs = []
+    for name in ("a.jsonl", "b.jsonl"):
+        assert collect_main([*args, "--out", str(tmp_path / name)]) == 0
+        runs.append(_read(tmp_path / name))
+    assert len(runs[0]) == 2
+    assert [[s["action"] for s in e["steps"]] for e in runs[0]] == [[s["action"] for s in e["steps"]] for e in runs[1]]
+    assert runs[0] == runs[1]

@@ -142,12 +142,12 @@ def test_missing_step_flag(many_steps):
 
 def test_missing_and_empty_checkpoint_dirs(tmp_path, capfd):
     missing = tmp_path / "nope"
-    assert main(["--ckpt-dir", str(missing), "--target-dir", str(tmp_path / "hf")]) == 1
+    assert main(["--ckpt-dir", str(missing), "--target-dir", str(tmp_path / "hf")]) == 2
     assert f"checkpoint folder {missing} does not exist" in capfd.readouterr().err
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert main(["--ckpt-dir", str(empty), "--target-dir", str(tmp_path / "hf")]) == 1
+    assert main(["--ckpt-dir", str(empty), "--target-dir", str(tmp_path / "hf")]) == 2
     assert f"no global_step_N checkpoint in {empty}" in capfd.readouterr().err
     assert not (tmp_path / "hf").exists()
 
@@ -171,7 +171,7 @@ def test_incomplete_actor_folder(many_steps, remove, message, tmp_path, capfd):
     for name in remove.split("+"):
         path = actor / name
         shutil.rmtree(path) if path.is_dir() else path.unlink()
-    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(tmp_path / "hf")]) == 1
+    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(tmp_path / "hf")]) == 2
     err = capfd.readouterr().err
     assert message in err and str(actor) in err
     assert not (tmp_path / "hf").exists()
@@ -181,7 +181,7 @@ def test_failed_merge_leaves_no_target(many_steps, tmp_path, capfd):
     """A corrupt shard makes verl's merger fail: error exit, no target folder, no temporary folder left."""
     (many_steps / "global_step_10" / "actor" / "model_world_size_1_rank_0.pt").write_bytes(b"not a torch file")
     out_root = tmp_path / "out"
-    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(out_root / "hf")]) == 1
+    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(out_root / "hf")]) == 2
     assert "verl's model merger exited with status" in capfd.readouterr().err
     assert list(out_root.iterdir()) == []
 
@@ -190,6 +190,6 @@ def test_refuses_to_replace_a_folder_that_is_not_a_model(many_steps, tmp_path, c
     target = tmp_path / "precious"
     target.mkdir()
     (target / "notes.txt").write_text("keep me")
-    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(target)]) == 1
+    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(target)]) == 2
     assert "refusing to replace it" in capfd.readouterr().err
     assert (target / "notes.txt").read_text() == "keep me"

@@ -7,7 +7,12 @@ state (reward 0), so the easy set is known and the kept fraction can be checked.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +21,10 @@ import pytest
 
 from benchmarks.bench_wm_dataset import write_synthetic_episodes
 from data_prep import build_sft_dataset, build_wm_dataset, filter_easy
+from data_prep.cli_errors import run_cli
 from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, THINK_CLOSE, THINK_OPEN, with_status
+from reward_score.embedders import minilm_path
+from tests.conftest import REPO_ROOT
 from tests.openai_stub import free_port_url, openai_stub
 
 N = 100
@@ -46,11 +54,17 @@ def wm_train(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d / "train.parquet"
 
 
+def filter_argv(src: Path, out: Path, url: str, *extra: str) -> list[str]:
+    return ["--input", str(src), "--out", str(out), "--base-url", url, "--model", "stub-model", "--k", str(K)] + [
+        "--concurrency",
+        "4",
+        *extra,
+    ]
+
+
 def run_filter(src: Path, out: Path, url: str, *extra: str) -> int:
-    return filter_easy.main(
-        ["--input", str(src), "--out", str(out), "--base-url", url, "--model", "stub-model", "--k", str(K)]
-        + ["--concurrency", "4", *extra]
-    )
+    """The command as `python -m data_prep.filter_easy` runs it: errors are one line on stderr and exit 2."""
+    return run_cli(filter_easy.main, filter_argv(src, out, url, *extra), known=filter_easy.KNOWN_ERRORS)
 
 
 def read(path: Path) -> list[dict[str, Any]]:
@@ -155,3 +169,73 @@ def test_choose_tau_targets_the_fraction() -> None:
     tau = filter_easy.choose_tau(means, 0.3)
     assert tau == 0.7 and sum(m >= tau for m in means) == 3
     assert filter_easy.choose_tau([1.0] * 7 + [0.0] * 3, 0.3) == 1.0 + 2**-52  # ties: 70% or 0% -> 0% is closer
+
+
+def test_embedder_not_there_yet_stops_the_run_then_a_fixed_one_scores_everything(
+    wm_train: Path, tmp_path: Path, capsys
+) -> None:
+    """Issue 13 #1: an embedder path that is not there yet exits 2 naming it, keeps and caches nothing; once the
+    model is there the same command scores every sample (no zeros of the failed run reused)."""
+    model = tmp_path / "models" / "minilm"
+    reward = ["--reward-kwargs", json.dumps({"model": str(model), "tau": 0.98})]
+    out = tmp_path / "filtered.parquet"
+    cache = tmp_path / "filtered.parquet.cache.jsonl"
+    with openai_stub(responder, honour_n=True) as server:
+        capsys.readouterr()
+        assert run_filter(wm_train, out, server.base_url, *reward) == 2
+        err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
+        assert len(err) == 1 and str(model) in err[0] and "does not exist" in err[0]
+        assert not out.exists() and not cache.exists() and server.requests == []  # nothing kept, cached or asked
+
+        model.parent.mkdir()
+        model.symlink_to(minilm_path(), target_is_directory=True)  # the download lands
+        assert run_filter(wm_train, out, server.base_url, *reward) == 0
+        assert len(server.requests) == N
+    report = json.loads((tmp_path / "filtered_report" / "report.json").read_text())
+    assert report["scored_this_run"] == N and report["easy"] == 30  # the easy 30% score 1, not cached zeros
+    means = [json.loads(x)["mean"] for x in cache.read_text().splitlines()[1:]]
+    assert len(means) == N and sum(means) == 30
+
+
+def test_kill_9_while_scoring_then_rerun_gives_the_uninterrupted_output(wm_train: Path, tmp_path: Path) -> None:
+    """kill -9 of `python -m data_prep.filter_easy` in its second chunk of samples, then the same command again:
+    the output is the one of an uninterrupted run, no sample scored twice, no temp file left."""
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+    killed.mkdir(), whole.mkdir()
+    proc: dict[str, subprocess.Popen] = {}
+    served = threading.Semaphore(0)
+    kill_at = 40  # chunks hold 32 samples at --concurrency 4 (and one request each): the kill is in the second
+
+    def killing_responder(req: dict[str, Any]) -> str:
+        if "p" in proc and len(server.requests) == kill_at:
+            os.kill(proc["p"].pid, signal.SIGKILL)
+            served.release()
+        return responder(req)
+
+    with openai_stub(killing_responder, honour_n=True) as server:
+        argv = filter_argv(wm_train, killed / "out.parquet", server.base_url, "--p-keep", "0.5")
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+        proc["p"] = subprocess.Popen(
+            [sys.executable, "-m", "data_prep.filter_easy", *argv], cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE
+        )
+        _, stderr = proc["p"].communicate(timeout=120)
+        assert proc["p"].returncode == -signal.SIGKILL, stderr.decode()[-2000:]
+        assert served.acquire(timeout=1)
+        cached = (killed / "out.parquet.cache.jsonl").read_text().splitlines()
+        assert len(cached) == 1 + 32 and not (killed / "out.parquet").exists()  # the first chunk, nothing more
+
+        del proc["p"]
+        before = len(server.requests)  # the killed run's: up to --concurrency requests were in flight at the kill
+        assert run_cli(filter_easy.main, argv, known=filter_easy.KNOWN_ERRORS) == 0
+        assert len(server.requests) - before == N - 32  # only the samples missing from the cache are asked again
+        assert run_filter(wm_train, whole / "out.parquet", server.base_url, "--p-keep", "0.5") == 0
+
+    assert read(killed / "out.parquet") == read(whole / "out.parquet")
+    reports = [json.loads((d / "out_report" / "report.json").read_text()) for d in (killed, whole)]
+    same = ("samples", "easy", "easy_kept", "hard_kept", "kept", "tau_easy")
+    assert [{k: r[k] for k in same} for r in reports][0] == {k: reports[1][k] for k in same}
+    keys = [json.loads(x)["key"] for x in (killed / "out.parquet.cache.jsonl").read_text().splitlines()[1:]]
+    assert len(keys) == len(set(keys)) == N  # no sample lost or scored twice
+    expected = {"out.parquet", "out.parquet.cache.jsonl", "out_report"}
+    assert {p.name for p in killed.iterdir()} == expected  # no stray temp file
+    assert {p.name for p in (killed / "out_report").iterdir()} == {"report.json", "mean_reward_hist.png"}

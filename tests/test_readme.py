@@ -89,7 +89,9 @@ def adapt(command: str, kind: str, workdir: Path, urls: dict[str, str]) -> list[
     if kind == "gpu" and argv[:1] == ["bash"]:
         return [*env_prefix, *argv, "--dry-run"] if "--dry-run" not in argv else [*env_prefix, *argv]
     if kind == "gpu" and argv[:3] == ["python", "-m", "recipe.rwml.main_rwml"]:
-        return [sys.executable, "-m", "recipe.rwml.compose", *argv[3:]]
+        # the data files come from the dataset commands further down the README: promised, not yet there
+        data = [a.split("=", 1)[1] for a in argv if re.match(r"^data\.(train|val)_files=", a)]
+        return [sys.executable, "-m", "recipe.rwml.compose", *(f"--promise={p}" for p in data), *argv[3:]]
     if argv[:1] == ["python"]:
         argv[0] = sys.executable
         for tool, extra in SPEED.items():
@@ -134,8 +136,9 @@ def test_readme_commands_run_in_order_and_connect(workdir: Path) -> None:
     with (
         openai_stub(stub_answer, model="Qwen/Qwen3-8B") as policy,
         openai_stub(stub_answer, model="Qwen3-8B") as user,
+        openai_stub(stub_answer, model="Qwen/Qwen3-Embedding-8B") as embedder,  # answers GET /models
     ):
-        urls = {"8000": policy.base_url, "8001": user.base_url}
+        urls = {"8000": policy.base_url, "8001": user.base_url, "8002": embedder.base_url}
         for kind, commands in readme_blocks():
             for command in commands:
                 if kind == "fragment":

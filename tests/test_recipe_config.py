@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from data_prep.cli_errors import run_cli
 from recipe.rwml.compose import CONFIG_DIR, RecipeConfigError, check_config, compose_stage, validate_with_verl
 from recipe.rwml.compose import main as compose_cli
+from reward_score.settings import ALFWORLD_FACTS_TAU
 from tests.conftest import REPO_ROOT
 
 MODEL = "actor_rollout_ref.model.path=/models/Qwen3-8B"  # composition and validation never open the model
@@ -61,10 +63,11 @@ def test_alfworld_stage1_has_the_papers_values() -> None:
     assert (manager.source, manager.name) == ("importlib", "SimToRealRewardManager")
     assert manager.module.path == "pkg://reward_score.reward_manager"
     settings = settings_of(cfg)
-    assert settings.mode_for("alfworld") == "binary" and settings.budget_for("alfworld") == 100
+    # the paper's binary embedding reward, with the facts checked too (README: "Why facts is ALFWorld's default")
+    assert settings.mode_for("alfworld") == "facts" and settings.budget_for("alfworld") == 100
     # with the paper's embedder, tau is the paper's; with the packaged MiniLM, its calibrated value
     assert settings_of(cfg, model="Qwen/Qwen3-Embedding-8B").tau_for("alfworld") == pytest.approx(0.8)
-    assert settings.tau_for("alfworld") == pytest.approx(0.98)
+    assert settings.tau_for("alfworld") == pytest.approx(ALFWORLD_FACTS_TAU)
 
 
 def test_tau2_stage1_has_the_papers_values_and_keeps_the_rest() -> None:
@@ -162,12 +165,14 @@ def test_agent_loop_yaml_that_workers_would_not_find_fails_now(tmp_path: Path, m
 
 
 def test_compose_cli_prints_values_and_rejects_bad_overrides(capsys: pytest.CaptureFixture[str]) -> None:
-    assert compose_cli(["--config-name", "rwml_trainer", *SET, "data.max_prompt_length=1024"]) == 0
+    files = [MODEL, *(f"data.{k}_files={REPO_ROOT}/tests/fault_corpus/config/{k}.parquet" for k in ("train", "val"))]
+    assert run_cli(compose_cli, ["--config-name", "rwml_trainer", *files, "data.max_prompt_length=1024"]) == 0
     out = capsys.readouterr().out
     assert "data.max_prompt_length = 1024" in out and "reward.reward_manager.name = SimToRealRewardManager" in out
-    assert compose_cli(["--config-name", "rwml_trainer", "data.no_such_key=1"]) == 2
-    assert "data.no_such_key" in capsys.readouterr().err
-    assert compose_cli(["--config-name", "rwml_trainer", "reward_model.reward_manager=naive"]) == 2
+    assert run_cli(compose_cli, ["--config-name", "rwml_trainer", "data.no_such_key=1"]) == 2
+    assert capsys.readouterr().err.startswith("error: the rwml_trainer config does not compose: Could not override 'da")
+    assert run_cli(compose_cli, ["--config-name", "rwml_trainer", *files, "reward_model.reward_manager=naive"]) == 2
+    assert capsys.readouterr().err.startswith("error: reward_model.reward_manager=naive -> use reward.reward_manager")
 
 
 def run_main(*overrides: str) -> subprocess.CompletedProcess:
@@ -188,8 +193,20 @@ def test_main_refuses_legacy_keys_and_hands_the_rest_to_verl() -> None:
     assert "reward_model.reward_manager=naive -> use reward.reward_manager.name" in proc.stderr
     # a config that passes our checks reaches verl's main_ppo, whose validation rejects this batch geometry
     # (3 prompts x 1 sample cannot split over 8 GPUs) before Ray starts
+    # the recipe's checks run before verl is handed the config: one line per problem, nothing started
+    proc = run_main(MODEL, "data.train_files=/no/such.parquet", "actor_rollout_ref.actor.optim.lr=fast")
+    assert proc.returncode == 2 and "ray init kwargs" not in proc.stdout
+    assert proc.stderr.splitlines()[-2:] == [
+        "error: not a number (verl's FSDPOptimizerConfig.lr is float), actor_rollout_ref.actor.optim.lr = fast, "
+        "pass a number, e.g. actor_rollout_ref.actor.optim.lr=1e-6",
+        "error: the data file /no/such.parquet does not exist, data.train_files = /no/such.parquet, build it first "
+        "or fix the path",
+    ]
+    corpus = REPO_ROOT / "tests" / "fault_corpus" / "config"
     proc = run_main(
-        *SET,
+        MODEL,
+        f"data.train_files={corpus / 'train.parquet'}",
+        f"data.val_files={corpus / 'val.parquet'}",
         "data.train_batch_size=3",
         "actor_rollout_ref.rollout.n=1",
         "actor_rollout_ref.actor.use_dynamic_bsz=false",

@@ -9,6 +9,7 @@ rows with responses/attention_mask/data_source/reward_model/extra_info, scored b
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import numpy as np
 import pytest
@@ -18,6 +19,8 @@ from envs.registry import list_tasks, make_env
 from reward_score.alfworld_pairs import branch_pairs
 from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, with_status
 from reward_score.embedders import EmbeddingBackendError
+from reward_score.scoring import FACTS_DIFFER
+from reward_score.settings import documented_tau
 from tests.openai_stub import free_port_url
 
 MANAGER_OVERRIDES = [
@@ -94,9 +97,10 @@ def make_batch(tokenizer, responses, truths, data_source="rwml_alfworld", extra=
     )
 
 
-async def score_all(manager, data):
+async def score_all(manager, data, return_exceptions=False):
     """What RewardLoopWorker.compute_score_batch does: one run_single task per row, all awaited together."""
-    return await asyncio.gather(*(asyncio.create_task(manager.run_single(data[i : i + 1])) for i in range(len(data))))
+    tasks = [asyncio.create_task(manager.run_single(data[i : i + 1])) for i in range(len(data))]
+    return await asyncio.gather(*tasks, return_exceptions=return_exceptions)
 
 
 def tagged(state: str) -> str:
@@ -108,7 +112,9 @@ def test_loads_through_verls_loader_from_the_config_keys(manager, tiny_model_dir
 
     assert isinstance(manager, SimToRealRewardManager)
     assert manager.settings.batch_size == 64 and manager.settings.max_wait_ms == 20
-    assert manager.settings.tau_for("alfworld") == manager.settings.tau_for("default")
+    # ALFWorld's default mode checks the facts; its tau is the calibrated facts-mode one (tau: null in the recipe).
+    assert manager.settings.mode_for("alfworld") == "facts"
+    assert manager.settings.tau_for("alfworld") == documented_tau(manager.settings.model, "alfworld", "facts")
 
 
 def test_exact_prediction_scores_one_and_concurrent_samples_share_batches(manager, tokenizer, real_step):
@@ -120,8 +126,8 @@ def test_exact_prediction_scores_one_and_concurrent_samples_share_batches(manage
     assert [o["reward_score"] for o in outs] == [1.0] * len(truths)
     assert all(o["reward_extra_info"]["reason"] == "match" for o in outs)
     batcher = list(manager.scorer._batchers.values())[-1]
-    # 200 texts in at most 64-text batches: 4 embedding calls, not 100 or 200.
-    assert sum(batcher.batch_sizes) == 200 and len(batcher.batch_sizes) <= 4
+    # 100 samples (up to 200 texts) in at most 64-text batches: 4 batches of <= 32 samples, not 100 or 200 calls.
+    assert sum(batcher.batch_sizes) == 100 and max(batcher.batch_sizes) == 32 and len(batcher.batch_sizes) == 4
     # Each distinct ground truth embedded once, and kept for the next step.
     assert set(manager.scorer.cache._items) - cached_before == set(truths) - cached_before
     assert len(set(truths)) == 9
@@ -131,6 +137,7 @@ def test_exact_prediction_scores_one_and_concurrent_samples_share_batches(manage
 
 
 def test_hack_corpus_scores_zero_each_with_its_reason(manager, tokenizer, real_step):
+    # ALFWorld's default reward (mode facts) rejects a copy of other text before any cosine: it names other facts.
     real = real_step.next_state
     bad_bytes = (
         tokenizer(STATE_OPEN)["input_ids"]
@@ -141,15 +148,16 @@ def test_hack_corpus_scores_zero_each_with_its_reason(manager, tokenizer, real_s
         "empty": ("", "no_prediction"),
         "no tags": (real, "no_prediction"),
         "tags but empty": (tagged(""), "empty_prediction"),
-        "previous observation copied": (tagged(with_status(real_step.observation, False)), "below_tau"),
-        "action copied": (tagged(real_step.action), "below_tau"),
-        "task description copied": (tagged(real_step.task), "below_tau"),
-        "10k characters of repetition": (tagged(("ok " * 3400)[:10_000]), "below_tau"),
+        "previous observation copied": (tagged(with_status(real_step.observation, False)), FACTS_DIFFER),
+        "action copied": (tagged(real_step.action), FACTS_DIFFER),
+        "task description copied": (tagged(real_step.task), FACTS_DIFFER),
+        "10k characters of repetition": (tagged(("ok " * 3400)[:10_000]), FACTS_DIFFER),
         "previous observation repeated to 10k characters": (
             tagged((real_step.observation + " ") * (10_000 // (len(real_step.observation) + 1))),
-            "below_tau",
+            FACTS_DIFFER,
         ),
         "non-UTF8 bytes": (bad_bytes, "invalid_utf8"),
+        "token ids that cannot be decoded": ([5, -1, 7], "bad_input"),
     }
     data = make_batch(tokenizer, [r for r, _ in corpus.values()], [real] * len(corpus))
     outs = asyncio.run(score_all(manager, data))
@@ -180,5 +188,68 @@ def test_backend_outage_raises_from_run_single_naming_the_endpoint(tiny_model_di
     url = free_port_url()
     mgr = load_reward_manager(verl_config(tiny_model_dir, base_url=url, max_retries=1, timeout_s=2), tokenizer)
     data = make_batch(tokenizer, [tagged(real_step.next_state)] * 3, [real_step.next_state] * 3)
-    with pytest.raises(EmbeddingBackendError, match=url):
-        asyncio.run(score_all(mgr, data))
+    outs = asyncio.run(score_all(mgr, data, return_exceptions=True))
+    # Every waiting sample sees the outage, naming the endpoint: none is scored 0 in silence.
+    assert len(outs) == 3 and all(isinstance(o, EmbeddingBackendError) and url in str(o) for o in outs), outs
+
+
+class DecodeSpy:
+    """The policy tokenizer itself, recording on which thread each decode call runs and how many responses it gets."""
+
+    def __init__(self, tokenizer):
+        self._tokenizer = tokenizer
+        self.calls: list[tuple[int, int]] = []
+
+    def __getattr__(self, name):
+        return getattr(self._tokenizer, name)
+
+    def decode(self, ids, **kwargs):
+        self.calls.append((threading.get_ident(), 1))
+        return self._tokenizer.decode(ids, **kwargs)
+
+    def batch_decode(self, sequences, **kwargs):
+        self.calls.append((threading.get_ident(), len(sequences)))
+        return self._tokenizer.batch_decode(sequences, **kwargs)
+
+
+def test_decoding_runs_off_the_event_loop_once_per_batch_and_matches_the_sync_scorer(
+    manager, tokenizer, real_step, monkeypatch
+):
+    from reward_score.reward_functions import compute_score_batch
+
+    real, other = real_step.next_state, real_step.other_next_state
+    predictions = [real, other, with_status(real_step.observation, False), real_step.action]
+    truths = [real] * 40 + [other] * 30
+    responses = [tagged(predictions[i % len(predictions)]) for i in range(len(truths))]
+    responses[3], responses[41] = "", real  # no prediction, no tags
+    data = make_batch(tokenizer, responses, truths)
+    spy = DecodeSpy(tokenizer)
+    monkeypatch.setattr(manager, "tokenizer", spy)
+
+    async def score_on_loop():
+        return threading.get_ident(), await score_all(manager, data)
+
+    loop_thread, outs = asyncio.run(score_on_loop())
+    batcher = list(manager.scorer._batchers.values())[-1]
+    # 70 samples at batch_size 64 (two texts each): 3 batches, each decoded by one call, none on the event loop.
+    assert batcher.batch_sizes == [32, 32, 6]
+    assert [n for _, n in spy.calls] == batcher.batch_sizes
+    assert loop_thread not in {thread for thread, _ in spy.calls}
+
+    # The same samples, scored by the sync entry point from their text: the same reward and reasons.
+    sync = compute_score_batch(
+        ["rwml_alfworld"] * len(truths),
+        responses,
+        [{"ground_truth": t} for t in truths],
+        [{"index": i} for i in range(len(truths))],
+        tokenizer=tokenizer,
+        batch_size=64,
+        max_wait_ms=20,
+    )
+    got = [o["reward_extra_info"] for o in outs]
+    assert [o["reward_score"] for o in outs] == [r["score"] for r in sync]
+    assert {r["score"] for r in sync} == {0.0, 1.0}
+    for mine, theirs in zip(got, sync, strict=True):
+        assert {k: v for k, v in mine.items() if k != "cosine"} == {k: v for k, v in theirs.items() if k != "cosine"}
+        assert (mine["cosine"] is None) == (theirs["cosine"] is None)
+        assert mine["cosine"] is None or mine["cosine"] == pytest.approx(theirs["cosine"], abs=1e-5)

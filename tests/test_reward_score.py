@@ -27,7 +27,13 @@ from reward_score.answer_format import (
 )
 from reward_score.embedders import EmbedderSpec, EmbeddingBackendError, get_embedder
 from reward_score.scoring import RESULT_KEYS, Scorer
-from reward_score.settings import DOCUMENTED_TAU, PAPER_TAU, documented_tau
+from reward_score.settings import (
+    ALFWORLD_BINARY_TAU,
+    ALFWORLD_FACTS_TAU,
+    DOCUMENTED_TAU,
+    PAPER_TAU,
+    documented_tau,
+)
 from tests.openai_stub import free_port_url
 
 REAL = with_status("You arrive at drawer 1. The drawer 1 is closed.", False)
@@ -104,8 +110,8 @@ def test_binary_and_cosine_modes_agree_with_the_embedder(minilm):
     expected = float(np.dot(*minilm.embed([REAL, pred])))
     cos = compute_score("alfworld", answer(pred), REAL, mode="cosine")
     assert cos["score"] == pytest.approx(expected, abs=1e-5) and cos["reason"] == "cosine"
-    below = compute_score("alfworld", answer(pred), REAL, tau=round(expected + 0.01, 4))
-    above = compute_score("alfworld", answer(pred), REAL, tau=round(expected - 0.01, 4))
+    below = compute_score("alfworld", answer(pred), REAL, mode="binary", tau=round(expected + 0.01, 4))
+    above = compute_score("alfworld", answer(pred), REAL, mode="binary", tau=round(expected - 0.01, 4))
     assert (below["score"], below["reason"]) == (0.0, "below_tau")
     assert (above["score"], above["reason"]) == (1.0, "match")
 
@@ -125,7 +131,7 @@ def test_prediction_is_cut_to_the_budget_before_embedding(minilm):
 def test_instruction_embeds_the_real_state_as_a_query(minilm):
     instr = "Given a real environment state, find predictions with the same facts"
     r = compute_score("alfworld", answer(REAL), REAL, mode="cosine", instruction=instr)
-    query = f"Instruct: {instr}\nQuery:{REAL}"
+    query = f"Instruct: {instr}\nReference: {REAL}"
     assert r["score"] == pytest.approx(float(np.dot(*minilm.embed([query, REAL]))), abs=1e-5)
     assert r["score"] < 0.99  # the query is not the plain state any more
 
@@ -136,18 +142,24 @@ def test_tau_per_environment_and_documented_defaults():
     assert RewardSettings(model="/models/Qwen3-Embedding-8B").tau_for("tau2") == 0.6
     assert RewardSettings(model="some/other-embedder").tau_for("alfworld") == 0.8
     # tau: null resolves in one place: documented_tau, beside the DOCUMENTED_TAU table
-    for model, env, tau in [
-        ("all-MiniLM-L6-v2", "alfworld", 0.98),
-        ("sentence-transformers/all-MiniLM-L6-v2", "tau2", 0.98),  # no tau2 value: the embedder's ALFWorld one
-        ("Qwen/Qwen3-Embedding-8B", "tau2", 0.6),
-        ("/models/qwen3-embedding-8b/", "alfworld", 0.8),
-        ("some/other-embedder", "tau2", PAPER_TAU),
+    for model, env, mode, tau in [
+        ("all-MiniLM-L6-v2", "alfworld", "facts", ALFWORLD_FACTS_TAU),  # the default mode: facts + cosine gate
+        ("all-MiniLM-L6-v2", "alfworld", "binary", ALFWORLD_BINARY_TAU),
+        ("sentence-transformers/all-MiniLM-L6-v2", "tau2", "mixed", 0.979),  # calibrated on tau2 user replies
+        ("Qwen/Qwen3-Embedding-8B", "tau2", "mixed", 0.6),
+        ("/models/qwen3-embedding-8b/", "alfworld", "facts", 0.8),
+        ("some/other-embedder", "tau2", "mixed", PAPER_TAU),
     ]:
-        assert documented_tau(model, env) == RewardSettings(model=model).tau_for(env) == tau, model
+        settings = RewardSettings(model=model, mode={env: mode})
+        assert documented_tau(model, env, mode) == settings.tau_for(env) == tau, (model, mode)
     assert DOCUMENTED_TAU == {
         "qwen3-embedding-8b": {"alfworld": 0.8, "tau2": 0.6},
-        "all-minilm-l6-v2": {"alfworld": 0.98},
+        "all-minilm-l6-v2": {"alfworld": ALFWORLD_BINARY_TAU, "alfworld/facts": ALFWORLD_FACTS_TAU, "tau2": 0.979},
     }
+    # facts reads ALFWorld's grammar; another environment's samples under a scalar `mode: facts` score as binary
+    real = with_status("Sure, my order id is #W123.", False)
+    other = compute_score("rwml_tau2", answer(real), real, mode="facts", extra_info={"state_kind": "user_reply"})
+    assert (other["score"], other["reason"], other["facts"]) == (1.0, "match", None)
     with pytest.raises(ValueError, match="tau"):
         RewardSettings(tau=1.5)
     with pytest.raises(ValueError, match="unknown reward setting"):

@@ -330,19 +330,22 @@ def test_bad_override_missing_input_and_unknown_arguments_stop_with_status_2(tmp
         RWML_OVERRIDES="reward_model.reward_manager=naive",
         FILTER_EASY="0",
     )
-    assert run.rc == 2 and "ERROR: the rwml_trainer_tau2 config does not compose or validate (see above)" in run.err
-    assert "  reward_model.reward_manager=naive -> use reward.reward_manager.name" in run.err
+    # the preflight composes and checks the stage config before the first stage, in a dry run too: one line
+    assert run.rc == 2 and run.executed == []
+    assert run.err.count("\n") == 1 and run.err.startswith("error: stage rwml: reward_model.reward_manager=naive")
     assert "main_rwml" not in run.out
     run = schedule(tmp_path, "run_rwml_qwen3_8b.sh --dry-run --from filter")
-    assert run.rc == 2 and run.executed == [] and run.err.endswith("ERROR: missing inputs; nothing was run\n")
+    assert run.rc == 2 and run.executed == [] and run.err.endswith("error: missing inputs; nothing was run\n")
     assert f"  stage filter needs {run.ckpt}/filter_sft_hf, which is missing (stage filter_convert makes it" in run.err
     run = schedule(tmp_path, "run_rwml_qwen3_8b.sh --dry-run --from stage1")
-    assert run.rc == 2 and "ERROR: unknown stage 'stage1'; stages of this schedule: collect wm_data " in run.err
+    assert run.rc == 2 and "error: unknown stage 'stage1'; stages of this schedule: collect wm_data " in run.err
     run = schedule(tmp_path, "run_rwml_qwen3_8b.sh --dry-run data.train_batch_size=16")
     assert run.rc == 2 and run.err.startswith("usage: bash scripts/run_rwml_qwen3_8b.sh [--dry-run] [--from STAGE]")
-    assert "ERROR: unknown argument 'data.train_batch_size=16' (hydra overrides go in RWML_OVERRIDES" in run.err
+    assert "error: unknown argument 'data.train_batch_size=16' (hydra overrides go in RWML_OVERRIDES" in run.err
     run = schedule(tmp_path, "run_policy_rl_baseline.sh --until")
-    assert run.rc == 2 and "ERROR: --until needs a stage; stages of this schedule: policy_data policy " in run.err
+    assert run.rc == 2 and "error: --until needs a stage, flag --until, name one of this schedule's: policy_data " in (
+        run.err
+    )
     run = schedule(tmp_path, "run_policy_rl_baseline.sh --help")
     assert run.rc == 0 and "stages of this schedule: policy_data policy convert_policy evaluate\n" in run.out
 
@@ -353,7 +356,7 @@ def test_real_runs_refuse_what_this_machine_or_the_settings_cannot_run(tmp_path:
     assert re.search(r"GPUs: (nvidia-smi not found|N_GPUS=64 but nvidia-smi lists \d+)", run.err)
     assert "  stage collect needs USER_BASE_URL" in run.err
     assert run.err.endswith(
-        "ERROR: this machine or these settings cannot run the schedule (see above); nothing was run\n"
+        "error: this machine or these settings cannot run the schedule (see above); nothing was run\n"
     )
     run = schedule(tmp_path, "run_rwml_cpu.sh --until collect", ENV="tau2", FILTER_EASY="1")
     assert run.rc == 2 and run.executed == []
@@ -436,6 +439,7 @@ from tests.openai_stub import _Handler
 server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), _Handler)
 server.daemon_threads = True
 server.model, server.honour_n, server.requests, server.lock = sys.argv[2], False, [], threading.Lock()
+server.embed = None  # no /v1/embeddings route (tests/openai_stub.py)
 server.responder = lambda req: "<think>I should look around first.</think><action>look</action>"
 open({pid_file!r}, "w").write(str(os.getpid()))
 server.serve_forever()

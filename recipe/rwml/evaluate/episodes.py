@@ -68,7 +68,7 @@ def plan_tasks(args: argparse.Namespace) -> dict[str, list[TaskSpec]]:
         except EnvError as err:
             raise EvalError(str(err)) from err
     if not planned:
-        raise EvalError("no requested suite has tasks:\n  " + "\n  ".join(problems))
+        raise EvalError(f"no requested suite has tasks ({'; '.join(problems)}); check --data-root and the suites")
     for p in problems:
         warnings.warn(f"skipping {p}", stacklevel=1)
         print(f"warning: skipping {p}", file=sys.stderr)
@@ -133,14 +133,13 @@ def run_episodes(args: argparse.Namespace, jobs: list[dict[str, Any]], store: Ep
         num_workers=min(args.workers, len(todo)),
         worker_env={"PYTHONPATH": pythonpath},
     ) as pool:
-        bar = tqdm(total=len(todo), desc="episodes", unit="ep")
         wins = 0
-        for n, (_job, episode) in enumerate(pool.run(todo), start=1):
-            store.append(episode)
-            wins += bool(episode["success"])
-            bar.update(1)
-            bar.set_postfix(success=f"{wins / n:.0%}")
-        bar.close()
+        with tqdm(total=len(todo), desc="episodes", unit="ep") as bar:  # closed before an error line
+            for n, (_job, episode) in enumerate(pool.run(todo), start=1):
+                store.append(episode)
+                wins += bool(episode["success"])
+                bar.update(1)
+                bar.set_postfix(success=f"{wins / n:.0%}")
 
 
 def load_episodes(path: Path, wanted: Iterable[str]) -> list[dict[str, Any]]:

@@ -1,4 +1,8 @@
-"""`--wm-parquet`: the served model as a world model, scored by the next-state reward on a held-out parquet."""
+"""`--wm-parquet`: the served model as a world model, scored by the next-state reward on a held-out parquet.
+
+The reward backend is loaded and asked for one embedding before any prediction is requested, and a backend that
+fails (or a batch whose every sample scores bad_input) is an `EvalError` naming it: never a mean reward of 0.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +17,26 @@ from recipe.rwml.evaluate.errors import EvalError
 
 def evaluate_world_model(args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
     """Mean next-state reward of the endpoint's predictions on a world-model parquet (resumable)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
-    from openai import OpenAI
+    from openai import OpenAI, OpenAIError
     from tqdm import tqdm
 
     from reward_score import compute_score_batch
+    from reward_score.embedders import EmbeddingBackendError
+    from reward_score.reward_functions import check_backend
+    from reward_score.scoring import BAD_INPUT
 
     path = Path(args.wm_parquet)
     if not path.is_file():
         raise EvalError(f"--wm-parquet {path}: no such file")
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as err:
+        raise EvalError(
+            f"--wm-parquet {path} is not a parquet file ({type(err).__name__}), pass a world-model "
+            "parquet written by data_prep.build_wm_dataset"
+        ) from err
     missing = {"data_source", "prompt", "reward_model"} - set(table.column_names)
     if missing:
         raise EvalError(f"{path}: missing column(s) {sorted(missing)}; expected a world-model parquet")
@@ -32,30 +46,49 @@ def evaluate_world_model(args: argparse.Namespace, out_dir: Path) -> dict[str, A
         if not isinstance(row.get("prompt"), list) or gt is None:
             raise EvalError(f"{path}: row {i}: needs a 'prompt' message list and reward_model.ground_truth")
 
+    reward_kwargs = _reward_kwargs(args.wm_reward_kwargs)
+    try:
+        check_backend(reward_kwargs)
+    except EmbeddingBackendError as err:
+        raise EvalError(f"{err} (--wm-reward-kwargs)") from err
+
     pred_path = out_dir / "wm_predictions.jsonl"
     done = _read_predictions(pred_path)
     client = OpenAI(base_url=args.base_url, api_key=args.api_key, timeout=args.timeout, max_retries=2)
     todo = [i for i in range(len(rows)) if i not in done]
     with open(pred_path, "a", encoding="utf-8") as f:
         for i in tqdm(todo, desc="world-model predictions", unit="row"):
-            resp = client.chat.completions.create(
-                model=args.model,
-                messages=rows[i]["prompt"],
-                temperature=args.wm_temperature,
-                max_tokens=args.wm_max_tokens,
-            )
+            try:
+                resp = client.chat.completions.create(
+                    model=args.model,
+                    messages=rows[i]["prompt"],
+                    temperature=args.wm_temperature,
+                    max_tokens=args.wm_max_tokens,
+                )
+            except OpenAIError as err:
+                raise EvalError(
+                    f"world-model endpoint {args.base_url} (model {args.model!r}) failed on row {i}: "
+                    f"{type(err).__name__}, --base-url, check the server and rerun (rows done so far are kept)"
+                ) from err
             rec = {"row": i, "prediction": resp.choices[0].message.content or ""}
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
             f.flush()
             done[i] = rec
-    reward_kwargs = json.loads(args.wm_reward_kwargs) if args.wm_reward_kwargs else {}
-    scores = compute_score_batch(
-        [r["data_source"] for r in rows],
-        [done[i]["prediction"] for i in range(len(rows))],
-        [r["reward_model"]["ground_truth"] for r in rows],
-        [r.get("extra_info") for r in rows],
-        **reward_kwargs,
-    )
+    try:
+        scores = compute_score_batch(
+            [r["data_source"] for r in rows],
+            [done[i]["prediction"] for i in range(len(rows))],
+            [r["reward_model"]["ground_truth"] for r in rows],
+            [r.get("extra_info") for r in rows],
+            **reward_kwargs,
+        )
+    except EmbeddingBackendError as err:
+        raise EvalError(f"{err} (--wm-reward-kwargs; the predictions are kept in {pred_path})") from err
+    if scores and all(s["reason"] == BAD_INPUT for s in scores):
+        raise EvalError(
+            f"every one of the {len(scores)} predictions scored {BAD_INPUT} (the reward could not read them: see the "
+            f"warnings above), --wm-reward-kwargs, fix the reward backend and rerun (predictions kept in {pred_path})"
+        )
     by_source: dict[str, list[float]] = defaultdict(list)
     by_kind: dict[str, list[float]] = defaultdict(list)  # tau2: tool responses and user replies score differently
     for row, s in zip(rows, scores, strict=True):
@@ -69,6 +102,16 @@ def evaluate_world_model(args: argparse.Namespace, out_dir: Path) -> dict[str, A
         "by_data_source": {k: sum(v) / len(v) for k, v in sorted(by_source.items())},
         "by_state_kind": {k: {"samples": len(v), "mean_reward": sum(v) / len(v)} for k, v in sorted(by_kind.items())},
     }
+
+
+def _reward_kwargs(text: str | None) -> dict[str, Any]:
+    """The reward settings of `--wm-reward-kwargs`; EvalError naming the flag when they are no valid settings."""
+    from reward_score.settings import RewardSettings
+
+    try:
+        return RewardSettings.from_json(text, "--wm-reward-kwargs")
+    except ValueError as err:
+        raise EvalError(str(err)) from err
 
 
 def _read_predictions(pred_path: Path) -> dict[int, dict[str, Any]]:

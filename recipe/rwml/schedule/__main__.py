@@ -1,7 +1,8 @@
 """Command line of the schedule: `python -m recipe.rwml.schedule --plan NAME [--dry-run] [--from S] [--until S]`.
 
 scripts/run_<NAME>.sh starts it with `--plan NAME --script <its own path>` (the path printed in the usage and the
-header). Errors print `ERROR: ...` and exit with status 2; a failed command's status is the schedule's.
+header). Errors print one line, `error: <what>, <where>, <what to do>` (data_prep/cli_errors.py), and exit with
+status 2; a failed command's status is the schedule's.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from data_prep.cli_errors import run_cli
 from recipe.rwml.schedule.runner import CommandFailed, run_schedule
 from recipe.rwml.schedule.schedules import SCHEDULES, Schedule
 from recipe.rwml.schedule.settings import REPO, ScheduleError, resolve_settings
@@ -57,8 +59,10 @@ def parse(argv: Sequence[str]) -> Options:
         if arg == "--dry-run":
             options.dry_run = True
         elif arg in ("--from", "--until"):
-            if not args:
-                raise ScheduleError(f"{arg} needs a stage; stages of this schedule: {' '.join(schedule.plan)}")
+            if not args or args[0].startswith("-"):
+                raise ScheduleError(
+                    f"{arg} needs a stage", f"flag {arg}", f"name one of this schedule's: {' '.join(schedule.plan)}"
+                )
             setattr(options, "start" if arg == "--from" else "until", args.pop(0))
         elif arg.startswith(("--from=", "--until=")):
             flag, _, value = arg.partition("=")
@@ -75,6 +79,12 @@ def parse(argv: Sequence[str]) -> Options:
     for stage in (options.start, options.until):
         if stage and stage not in schedule.plan:
             raise ScheduleError(f"unknown stage '{stage}'; stages of this schedule: {' '.join(schedule.plan)}")
+    if options.start and options.until and schedule.plan.index(options.until) < schedule.plan.index(options.start):
+        raise ScheduleError(
+            f"empty range: --until {options.until} comes before --from {options.start} in this schedule",
+            f"flags --from {options.start} --until {options.until}",
+            f"swap them; the order is {' '.join(schedule.plan)}",
+        )
     return options
 
 
@@ -90,17 +100,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return run_schedule(
             options.schedule.stages, settings, options.script, options.dry_run, options.start, options.until, environ
         )
-    except ScheduleError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return 2
     except CommandFailed as exc:
         return exc.returncode
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:  # stdout closed early (`| head`): quiet, as a shell script killed by SIGPIPE
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

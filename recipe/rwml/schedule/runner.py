@@ -1,7 +1,8 @@
 """Runs a schedule: prints the settings and the plan, checks it, then runs each stage's steps and marks it done.
 
 Every command is printed first (`+ ...`, shell-quoted); `--dry-run` prints and runs nothing (the config checks still
-compose). With `--from`, a stage's earlier outputs are moved aside to `<path>.bak-<time>`, markers too, never deleted.
+compose and check every stage config, before the first stage, as a real run does). With `--from`, a stage's earlier
+outputs are moved aside to `<path>.bak-<time>`, markers too, never deleted.
 A command that fails stops the schedule with its exit status; the server a stage started is stopped in any case.
 """
 
@@ -15,8 +16,10 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from omegaconf import DictConfig
+
 from recipe.rwml.schedule.plan import make_plan
-from recipe.rwml.schedule.preflight import endpoint_problems, gpu_problems
+from recipe.rwml.schedule.preflight import config_problems, endpoint_problems, gpu_problems
 from recipe.rwml.schedule.server import ModelServer
 from recipe.rwml.schedule.settings import PRINTED, ScheduleError, Settings
 from recipe.rwml.schedule.stages import Stage, done_marker
@@ -54,8 +57,10 @@ def settings_lines(s: Settings, script: str, dry_run: bool) -> list[str]:
 class Runner:
     """Prints and (unless dry_run) runs steps; holds the one model server a stage may have started."""
 
-    def __init__(self, s: Settings, dry_run: bool, env: Mapping[str, str]) -> None:
-        self.s, self.dry_run, self.env = s, dry_run, dict(env)
+    def __init__(
+        self, s: Settings, dry_run: bool, env: Mapping[str, str], configs: Mapping[tuple[str, ...], DictConfig]
+    ) -> None:
+        self.s, self.dry_run, self.env, self.configs = s, dry_run, dict(env), configs
         self.server: ModelServer | None = None
         self.serving = False
 
@@ -103,23 +108,13 @@ class Runner:
             raise CommandFailed(rc)
 
     def check_config(self, step: ConfigCheck) -> None:
-        """Compose the stage config against the installed verl, refuse legacy keys, run verl's validation: a typo
-        in an override stops the schedule here, not an hour into the run."""
-        argv = [self.s["PYTHON"], "-m", "recipe.rwml.compose", "--config-name", step.config, *step.overrides]
+        """Print the key values of the stage config the preflight composed and checked (recipe/rwml/config_checks.py):
+        a typo in an override stopped the schedule there, before the first stage, not an hour into the run."""
+        from recipe.rwml.compose import summary_lines
+
         what = f"python -m recipe.rwml.compose --config-name {step.config} + the overrides below"
         print(f"  config check ({what}): composed values")
-        try:
-            proc = subprocess.run(argv, env=self.env, capture_output=True, text=True, check=False)
-            failed, out, err = proc.returncode != 0, proc.stdout, proc.stderr
-        except OSError as exc:
-            failed, out, err = True, "", f"{argv[0]}: {exc.strerror}"
-        if failed:
-            for line in err.splitlines():
-                print(f"  {line}", file=sys.stderr)
-            raise ScheduleError(f"the {step.config} config does not compose or validate (see above)")
-        for line in out.rstrip("\n").split("\n"):
-            if not line.startswith("[validate_config]"):
-                print(line)
+        print("\n".join(summary_lines(self.configs[(step.config, *step.overrides)])))
 
     def start_server(self, step: Serve) -> None:
         self.echo([*step.argv, "&"])
@@ -199,6 +194,11 @@ def run_schedule(
     if plan.missing:
         print("\n".join(f"  {m}" for m in plan.missing), file=sys.stderr)
         raise ScheduleError("missing inputs; nothing was run")
+    bad_config, configs = config_problems(plan.to_run, s, env, check_endpoints=not dry_run)
+    if bad_config:
+        for line in bad_config[:-1]:  # one line per problem; the last is the schedule's error
+            print(line, file=sys.stderr)
+        raise ScheduleError(bad_config[-1].removeprefix("error: "))
     problems = list(plan.needs)
     if not dry_run:
         problems += gpu_problems(s) if plan.gpu else []
@@ -208,7 +208,7 @@ def run_schedule(
         print("nothing to run: every stage is done (use --from STAGE to rerun)")
         return 0
 
-    runner = Runner(s, dry_run, env)
+    runner = Runner(s, dry_run, env, configs)
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
     try:
         for i, stage in enumerate(plan.to_run, 1):

@@ -66,6 +66,15 @@ SCHEDULES: dict[str, Schedule] = {
             {"MODEL_PATH": "Qwen/Qwen2.5-7B-Instruct", "ENV": "alfworld", "RUN_NAME": "rwml_qwen2.5_7b"}
             | {"N_GPUS": "8", "TP": "1"},
         ),
+        # the paper's LLM-as-a-judge ablation of that set-up: stage 1 rewarded by a judge model (JUDGE_BASE_URL,
+        # JUDGE_MODEL; reward_score/judge.py) instead of the embedding similarity; same data, own checkpoints
+        Schedule(
+            "rwml_judge_qwen2.5_7b",
+            RWML,
+            {"MODEL_PATH": "Qwen/Qwen2.5-7B-Instruct", "ENV": "alfworld", "RUN_NAME": "rwml_judge_qwen2.5_7b"}
+            | {"N_GPUS": "8", "TP": "1"},
+            fixed={"REWARD": "judge"},
+        ),
         # MoE: rollouts on 2-GPU tensor parallelism, the reference model's parameters and the optimizer offloaded
         Schedule(
             "rwml_qwen3_30b_a3b",

@@ -11,12 +11,14 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from data_prep.cli_errors import UsageError
+
 # The package's repo root, as the path it was imported by (a symlinked checkout stays the checkout, as bash's `cd`).
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
-class ScheduleError(Exception):
-    """A problem the schedule reports as `ERROR: <message>`, with exit status 2."""
+class ScheduleError(UsageError):
+    """A problem the schedule reports as `error: <what>, <where>, <what to do>`, with exit status 2."""
 
 
 Default = str | Callable[[dict[str, str]], str]
@@ -107,6 +109,11 @@ DEFAULTS: dict[str, Default] = {
     "EMBED_MODEL": "Qwen/Qwen3-Embedding-8B",
     "EMBED_BASE_URL": "",
     "EMBED_INSTRUCTION": lambda v: "default" if "Qwen3-Embedding" in v["EMBED_MODEL"] else "null",
+    # stage 1's reward: `embedding` (the recipe yaml's modes) or `judge`, the paper's LLM-as-a-judge ablation
+    # (reward_score/judge.py): JUDGE_MODEL served on an OpenAI-compatible chat endpoint, its key in JUDGE_API_KEY
+    "REWARD": "embedding",
+    "JUDGE_BASE_URL": "",
+    "JUDGE_MODEL": "",
     # evaluation
     "EVAL_STAGE1": "0",
     "EVAL_RUNS": "3",
@@ -124,7 +131,51 @@ CHOICES: dict[str, tuple[str, str]] = {
     "ENV": ("alfworld tau2", "alfworld or tau2"),
     "POLICY_FROM": ("rwml sft base", "rwml, sft or base"),
     "COLLECT_POLICY": ("model scripted", "model or scripted"),
+    "REWARD": ("embedding judge", "embedding or judge"),
 }
+
+# numeric settings: name -> lowest whole number allowed (an empty MAX_TOKENS means the CLIs' default)
+WHOLE: dict[str, int] = {
+    "N_GPUS": 1, "NNODES": 1, "TP": 1, "VLLM_PORT": 1, "SERVER_START_TIMEOUT": 1, "EPISODES_PER_TASK": 1,
+    "COLLECT_MAX_STEPS": 1, "HISTORY": 0, "COLLECT_WORKERS": 0, "MAX_TOKENS": 1, "FILTER_K": 1, "EVAL_RUNS": 1,
+    "EVAL_MAX_STEPS": 1, "EVAL_WORKERS": 0,
+}  # fmt: skip
+FRACTIONS = ("COLLECT_EPSILON", "FILTER_SFT_FRACTION", "FILTER_P_KEEP", "FILTER_EASY_FRACTION")  # within [0, 1]
+FLAGS = ("FILTER_EASY", "EVAL_STAGE1")  # 0 or 1
+
+
+def check_value(name: str, value: str) -> None:
+    """Raise ScheduleError when a numeric or 0/1 setting holds something else (N_GPUS=abc, TP=0, FILTER_EASY=yes)."""
+    where = f"environment variable {name}"
+    if name in WHOLE and value:
+        low = WHOLE[name]
+        if not value.strip().isdigit() or int(value) < low:
+            fix = f"set {name} to one, or unset it for the default"
+            raise ScheduleError(f"{name}={value} is not a whole number >= {low}", where, fix)
+    elif name in FRACTIONS:
+        try:
+            ok = 0.0 <= float(value) <= 1.0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ScheduleError(f"{name}={value} is not a fraction between 0 and 1", where, f"set {name}=0.3, say")
+    elif name in FLAGS and value not in ("0", "1"):
+        raise ScheduleError(f"{name}={value} is neither 0 nor 1", where, f"set {name}=0 (off) or {name}=1 (on)")
+
+
+def check_parallelism(values: Mapping[str, str]) -> None:
+    """TP must divide N_GPUS: vLLM runs N_GPUS // TP replicas, and the GPUs left over would sit idle."""
+    gpus, tp = int(values["N_GPUS"]), int(values["TP"])
+    if gpus % tp:
+        idle = ", ".join(str(i) for i in range(gpus - gpus % tp, gpus))
+        fits = ", ".join(str(d) for d in range(1, gpus + 1) if gpus % d == 0)
+        raise ScheduleError(
+            f"TP={tp} does not divide N_GPUS={gpus}: {gpus // tp} replica(s) of {tp} GPUs would leave GPU(s) {idle} "
+            "idle",
+            "environment variables TP and N_GPUS",
+            f"set TP to one of {fits}",
+        )
+
 
 # the settings printed at start, in this order
 PRINTED = """
@@ -133,7 +184,8 @@ POLICY_BASE_URL POLICY_MODEL_NAME ALFWORLD_DATA ALFWORLD_TRAIN_SPLIT ALFWORLD_EV
 USER_BASE_URL EPISODES_PER_TASK COLLECT_MAX_STEPS HISTORY COLLECT_WORKERS COLLECT_POLICY COLLECT_EPSILON MAX_TOKENS
 FILTER_EASY FILTER_BASE_MODEL
 FILTER_SFT_FRACTION FILTER_MODEL_URL FILTER_MODEL_NAME FILTER_EXCLUDE_TASKS_FROM EMBED_MODEL EMBED_BASE_URL
-EMBED_INSTRUCTION POLICY_FROM EVAL_STAGE1 EVAL_RUNS EVAL_MAX_STEPS RWML_OVERRIDES SFT_OVERRIDES POLICY_OVERRIDES
+EMBED_INSTRUCTION REWARD JUDGE_BASE_URL JUDGE_MODEL
+POLICY_FROM EVAL_STAGE1 EVAL_RUNS EVAL_MAX_STEPS RWML_OVERRIDES SFT_OVERRIDES POLICY_OVERRIDES
 """.split()
 
 
@@ -257,6 +309,9 @@ def resolve_settings(env: Mapping[str, str], repo: str = REPO) -> Settings:
             value = default(values) if callable(default) else default
         if name in CHOICES and value not in CHOICES[name][0].split():
             raise ScheduleError(f"{name}={value}: expected {CHOICES[name][1]}")
+        check_value(name, value)
         values[name] = value
+        if name == "TP":
+            check_parallelism(values)
     del values["REPO"]
     return Settings(values, repo)

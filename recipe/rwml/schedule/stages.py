@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from recipe.rwml.schedule import commands as cmd
 from recipe.rwml.schedule.settings import Settings
@@ -71,6 +71,29 @@ def _embedder(s: Settings) -> list[str]:
         f"EMBED_BASE_URL (an OpenAI-compatible /v1 embeddings endpoint serving {model}, e.g. on a spare GPU: "
         f"'vllm serve {model} --task embed --port 8002'; or EMBED_MODEL=all-MiniLM-L6-v2 for the packaged CPU embedder)"
     ]
+
+
+def _reward(s: Settings) -> list[str]:
+    """Stage 1's reward: the judge endpoint with REWARD=judge, else the embedder."""
+    if s["REWARD"] != "judge":
+        return _embedder(s)
+    why = {
+        "JUDGE_BASE_URL": "an OpenAI-compatible /v1 chat endpoint serving the judge: 'vllm serve MODEL --port 8003'",
+        "JUDGE_MODEL": "the model name the judge endpoint serves",
+    }
+    return [f"{name} ({text})" for name, text in why.items() if not s[name]]
+
+
+def _rwml(s: Settings) -> list[Step]:
+    """Stage 1; REWARD=judge adds the judge's reward settings before the user's RWML_OVERRIDES (which still win).
+    The judge mode embeds nothing, so its embedder is the packaged one: no embedding endpoint to serve."""
+    if s["REWARD"] == "judge":
+        kwargs = "reward.reward_kwargs"
+        judge = [f"{kwargs}.mode=judge", f"{kwargs}.model=all-MiniLM-L6-v2", f"{kwargs}.base_url=null"]
+        judge += [f"{kwargs}.instruction=null", f"++{kwargs}.judge_base_url={s.need('JUDGE_BASE_URL')}"]
+        judge += [f"++{kwargs}.judge_model={s.need('JUDGE_MODEL')}"]
+        s = replace(s, values={**s.values, "RWML_OVERRIDES": " ".join([*judge, s["RWML_OVERRIDES"]])})
+    return cmd.rwml(s)
 
 
 def _filter_model(s: Settings) -> list[str]:
@@ -164,11 +187,11 @@ TABLE = (
     Stage(
         "rwml",
         outputs=lambda s: [s.stage1_ckpt],
-        steps=cmd.rwml,
+        steps=_rwml,
         inputs=lambda s: [cmd.rwml_train_file(s), f"{s.wm_dir}/val.parquet"],
-        needs=_embedder,
+        needs=_reward,
         gpu=_always,
-        endpoints=lambda s: ["EMBED_BASE_URL"],
+        endpoints=lambda s: ["JUDGE_BASE_URL" if s["REWARD"] == "judge" else "EMBED_BASE_URL"],
     ),
     # the WM-SFT baseline's stage 1
     Stage(

@@ -1,0 +1,429 @@
+"""Config checks run before any GPU is asked for: types, ranges, files and the embedder, one error line each.
+
+`config_problems(cfg)` is what `python -m recipe.rwml.compose`, `python -m recipe.rwml.main_rwml` and the
+schedule's preflight run on a composed stage config. Types come from verl 0.9.1's own config dataclasses (every
+node with a `_target_`, each value converted as `verl.utils.config.omega_conf_to_dataclass` would), then verl's
+`validate_config` and `omega_conf_to_dataclass` on the rollout (and critic); ranges, the data files, the trainer's
+loggers and the reward's embedder (present offline, or its endpoint answering) are ours, where verl checks nothing
+before its workers start. Each problem prints as `error: <what>, <key = value>, <what to do>`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import io
+import os
+import types
+import typing
+import urllib.request
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from omegaconf.nodes import BooleanNode, FloatNode, IntegerNode, StringNode
+
+from data_prep.cli_errors import UsageError, error_line
+
+PLACEHOLDER = "UNSET_"  # the schedule's stand-in for a setting a real run needs (its preflight names it)
+ENDPOINT_TIMEOUT_S = 5.0
+
+_NODES: dict[type, Callable[..., Any]] = {int: IntegerNode, float: FloatNode, bool: BooleanNode, str: StringNode}
+_KIND = {int: "a whole number", float: "a number", bool: "true or false", str: "a string"}
+
+# Values verl reads without a range check: key -> (type, lowest allowed, whether the lowest itself is allowed, example).
+BOUNDS: dict[str, tuple[type, float, bool, str]] = {
+    "data.train_batch_size": (int, 1, True, "32"),
+    "data.max_prompt_length": (int, 1, True, "1500"),
+    "data.max_response_length": (int, 1, True, "512"),
+    "actor_rollout_ref.rollout.n": (int, 1, True, "8"),
+    "actor_rollout_ref.actor.ppo_mini_batch_size": (int, 1, True, "16"),
+    "actor_rollout_ref.actor.ppo_epochs": (int, 1, True, "1"),
+    "actor_rollout_ref.actor.optim.lr": (float, 0, False, "1e-6"),
+    "actor_rollout_ref.rollout.temperature": (float, 0, True, "1.0"),
+    "actor_rollout_ref.rollout.tensor_model_parallel_size": (int, 1, True, "1"),
+    "trainer.total_epochs": (int, 1, True, "2"),
+    "trainer.n_gpus_per_node": (int, 1, True, "8"),
+    "trainer.nnodes": (int, 1, True, "1"),
+}
+DATA_FILES = ("data.train_files", "data.val_files")
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong with a config: what, where (`key = value`), what to do."""
+
+    what: str
+    where: str = ""
+    fix: str = ""
+
+    @property
+    def line(self) -> str:
+        return error_line(self.what, self.where, self.fix)
+
+
+class ConfigCheckError(UsageError):
+    """A config that would fail only after GPUs are allocated; `lines` holds one error line per problem."""
+
+    def __init__(self, problems: Iterable[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.what, first.where, first.fix)
+
+    @property
+    def lines(self) -> list[str]:
+        return [p.line for p in self.problems]
+
+
+def _show(value: Any) -> str:
+    if OmegaConf.is_config(value):
+        value = OmegaConf.to_container(value, resolve=False)
+    if isinstance(value, list):
+        return "[" + ",".join(str(v) for v in value) + "]"
+    return "null" if value is None else str(value)
+
+
+def _at(key: str, value: Any) -> str:
+    return f"{key} = {_show(value)}"
+
+
+# ------------------------------------------------------------------------------------------------ verl's types
+
+
+def _scalar_type(hint: Any) -> type | None:
+    """int / float / bool / str for a field typed so (or Optional of it); None for anything else."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _scalar_type(args[0]) if len(args) == 1 else None
+    return hint if hint in _NODES else None
+
+
+def _target_nodes(node: DictConfig, path: str = "") -> Iterator[tuple[str, DictConfig]]:
+    """Every config node that names a verl dataclass in `_target_`, with its dotted path."""
+    if "_target_" in node and isinstance(node._get_node("_target_")._value(), str):
+        yield path, node
+    for key in node.keys():
+        child = node._get_node(key)
+        if isinstance(child, DictConfig) and not child._is_none() and not child._is_missing():
+            yield from _target_nodes(child, f"{path}.{key}" if path else str(key))
+
+
+def _dataclass_of(target: str) -> type | None:
+    from hydra.utils import get_class
+
+    try:
+        cls = get_class(target)
+    except Exception:  # noqa: BLE001 - not importable here: verl reports it where it instantiates
+        return None
+    return cls if dataclasses.is_dataclass(cls) else None
+
+
+def verl_type_problems(cfg: DictConfig) -> list[ConfigProblem]:
+    """Values that verl's config dataclasses would refuse to convert (a float `lr=fast`, an int `n=x`, ...)."""
+    problems = []
+    for path, node in _target_nodes(cfg):
+        cls = _dataclass_of(node._get_node("_target_")._value())
+        if cls is None:
+            continue
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception:  # noqa: BLE001 - a hint that does not resolve here: leave the node to verl
+            continue
+        for field in dataclasses.fields(cls):
+            kind = _scalar_type(hints.get(field.name))
+            child = node._get_node(field.name) if field.name in node else None
+            if kind is None or child is None or child._is_interpolation() or child._is_missing():
+                continue
+            value = child._value()
+            if value is None or OmegaConf.is_config(child):
+                continue
+            try:
+                _NODES[kind](value=value)
+            except OmegaConfBaseException:
+                key = f"{path}.{field.name}"
+                example = f", e.g. {key}={BOUNDS[key][3]}" if key in BOUNDS else ""
+                problems.append(
+                    ConfigProblem(
+                        f"not {_KIND[kind]} (verl's {cls.__name__}.{field.name} is {kind.__name__})",
+                        _at(key, value),
+                        f"pass {_KIND[kind]}{example}",
+                    )
+                )
+    return problems
+
+
+def verl_validation_problems(cfg: DictConfig) -> list[ConfigProblem]:
+    """verl's own start-up checks: `validate_config` (actor, batch geometry), the rollout and critic dataclasses."""
+    from verl.trainer.ppo.utils import need_critic, need_reference_policy
+    from verl.utils.config import omega_conf_to_dataclass, validate_config
+
+    with warnings.catch_warnings():  # "Disabled critic as algorithm.adv_estimator != gae": GRPO has none
+        warnings.simplefilter("ignore")
+        critic = need_critic(cfg)
+    checks: list[tuple[str, Callable[[], Any]]] = [
+        ("actor_rollout_ref.rollout", lambda: omega_conf_to_dataclass(cfg.actor_rollout_ref.rollout)),
+        ("validate_config", lambda: validate_config(cfg, need_reference_policy(cfg), critic)),
+    ]
+    if critic:
+        checks.insert(1, ("critic", lambda: omega_conf_to_dataclass(cfg.critic)))
+    for where, check in checks:
+        said = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(said):  # verl prints its notices; "[validate_config] ... passed" is noise
+                check()
+        except Exception as exc:  # noqa: BLE001 - verl raises ValueError, AssertionError, TypeError, ...
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            fix = "change the values it names"
+            return [ConfigProblem(f"verl rejects the config: {message}", f"verl's {where}", fix)]
+        finally:
+            notices = [line for line in said.getvalue().splitlines() if not line.startswith("[validate_config]")]
+            if notices:
+                print("\n".join(notices))
+    return []
+
+
+# ------------------------------------------------------------------------------------------------ ours
+
+
+def _convert(kind: type, value: Any) -> Any:
+    return _NODES[kind](value=value)._value()
+
+
+def bound_problems(cfg: DictConfig, skip: Iterable[str] = ()) -> list[ConfigProblem]:
+    """The types and ranges of `BOUNDS` (a batch size of -8, zero samples per prompt, a learning rate of 0)."""
+    problems, skip = [], set(skip)
+    for key, (kind, low, inclusive, example) in BOUNDS.items():
+        value = OmegaConf.select(cfg, key, default=None, throw_on_resolution_failure=False)
+        if value is None or key in skip:
+            continue
+        try:
+            number = _convert(kind, value)
+        except OmegaConfBaseException:
+            fix = f"pass {_KIND[kind]}, e.g. {key}={example}"
+            problems.append(ConfigProblem(f"not {_KIND[kind]}", _at(key, value), fix))
+            continue
+        if isinstance(value, bool) or number < low or (number == low and not inclusive):
+            bound = f"at least {low}" if inclusive else f"above {low}"
+            fix = f"pass a value {bound}, e.g. {key}={example}"
+            problems.append(ConfigProblem(f"out of range: must be {bound}", _at(key, value), fix))
+    n_gpus = _safe_int(cfg, "trainer.n_gpus_per_node") * _safe_int(cfg, "trainer.nnodes")
+    tp = _safe_int(cfg, "actor_rollout_ref.rollout.tensor_model_parallel_size")
+    if n_gpus > 0 and tp > 0 and n_gpus % tp:
+        divisors = [str(d) for d in range(1, n_gpus + 1) if n_gpus % d == 0]
+        problems.append(
+            ConfigProblem(
+                f"tensor parallelism {tp} does not divide the {n_gpus} GPUs: {n_gpus % tp} would idle",
+                _at("actor_rollout_ref.rollout.tensor_model_parallel_size", tp),
+                f"use one of {', '.join(divisors)}",
+            )
+        )
+    return problems
+
+
+def _safe_int(cfg: DictConfig, key: str) -> int:
+    value = OmegaConf.select(cfg, key, default=None, throw_on_resolution_failure=False)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def logger_problems(cfg: DictConfig) -> list[ConfigProblem]:
+    """trainer.logger names verl's tracking backends (verl raises on an unknown one only after the workers start)."""
+    from verl.utils.tracking import Tracking
+
+    value = OmegaConf.select(cfg, "trainer.logger", default=None)
+    names = [value] if isinstance(value, str) else list(value or [])
+    known = list(Tracking.supported_backend)
+    problems = []
+    for name in names:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(str(name), known, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        problems.append(
+            ConfigProblem(f"unknown logger '{name}'", _at("trainer.logger", value), f"{hint}use {', '.join(known)}")
+        )
+    return problems
+
+
+def _unset(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(PLACEHOLDER)
+
+
+def data_file_problems(
+    cfg: DictConfig, promised: Iterable[str] = (), placeholders_ok: bool = False, skip: Iterable[str] = ()
+) -> list[ConfigProblem]:
+    """The parquet files a run reads exist (or an earlier stage of the schedule makes them: `promised`)."""
+    promised = [p.rstrip("/") for p in promised]
+    problems = []
+    for key in DATA_FILES:
+        value = OmegaConf.select(cfg, key, default=None)
+        if value is None or key in skip:
+            continue
+        for path in [value] if isinstance(value, str) else list(value):
+            path = str(path)
+            if "://" in path or (placeholders_ok and _unset(path)):
+                continue
+            if any(path == p or path.startswith(p + "/") for p in promised):
+                continue
+            if not Path(path).expanduser().is_file():
+                where = "is not a file" if Path(path).expanduser().exists() else "does not exist"
+                problems.append(
+                    ConfigProblem(f"the data file {path} {where}", _at(key, value), "build it first or fix the path")
+                )
+    return problems
+
+
+def answers(url: str, timeout: float = ENDPOINT_TIMEOUT_S) -> bool:
+    """Whether GET <url>/models answers with a success status (an OpenAI-compatible /v1 endpoint)."""
+    try:
+        with urllib.request.urlopen(url.removesuffix("/") + "/models", timeout=timeout) as response:
+            return response.status < 400
+    except (OSError, ValueError):
+        return False
+
+
+def _in_hf_cache(model: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    candidates = [model] if "/" in model else [model, f"sentence-transformers/{model}"]
+    for repo_id in candidates:
+        try:
+            if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+                return True
+        except Exception:  # noqa: BLE001 - an id hub would refuse is simply not in the cache
+            continue
+    return False
+
+
+def embedder_problems(
+    cfg: DictConfig, placeholders_ok: bool = False, check_endpoints: bool = True
+) -> list[ConfigProblem]:
+    """The reward's embedder: a local model present offline (a folder, or an id in the HF cache), or an endpoint
+    that answers. The scorer loads models with local_files_only, so anything else fails in every reward worker."""
+    from recipe.rwml.compose import OUR_MANAGER
+
+    manager = OmegaConf.select(cfg, "reward.reward_manager", default=None) or {}
+    if (manager.get("source"), manager.get("name")) != OUR_MANAGER:
+        return []
+    model = OmegaConf.select(cfg, "reward.reward_kwargs.model", default=None)
+    base_url = OmegaConf.select(cfg, "reward.reward_kwargs.base_url", default=None)
+    if base_url:
+        key = "reward.reward_kwargs.base_url"
+        if _unset(base_url):
+            if placeholders_ok:
+                return []
+            name = base_url.removeprefix(PLACEHOLDER)
+            return [ConfigProblem("the embedding endpoint is not set", _at(key, base_url), f"set {name}")]
+        if check_endpoints and not answers(str(base_url)):
+            models = str(base_url).removesuffix("/") + "/models"
+            return [
+                ConfigProblem(
+                    f"the embedding endpoint does not answer GET {models}",
+                    _at(key, base_url),
+                    "start the server, or fix the URL (it ends in /v1)",
+                )
+            ]
+        return []
+    if not model:
+        return []
+    from reward_score.embedders import resolve_model
+
+    path, key = resolve_model(str(model)), "reward.reward_kwargs.model"
+    if Path(path).expanduser().exists():
+        return []
+    looks_like_path = path.startswith(("/", ".", "~")) or path.count("/") > 1 or os.sep != "/" and os.sep in path
+    if looks_like_path:
+        return [
+            ConfigProblem(
+                f"the embedder folder {path} does not exist",
+                _at(key, model),
+                "pass an existing model folder, an id in the local HF cache, or set reward.reward_kwargs.base_url",
+            )
+        ]
+    if not _in_hf_cache(path):
+        return [
+            ConfigProblem(
+                f"the embedder '{model}' is not in the local HF cache (models load offline only)",
+                _at(key, model),
+                f"download it first (huggingface-cli download {model}), pass a folder, or serve it and set "
+                "reward.reward_kwargs.base_url",
+            )
+        ]
+    return []
+
+
+def judge_problems(cfg: DictConfig, placeholders_ok: bool = False, check_endpoints: bool = True) -> list[ConfigProblem]:
+    """Reward mode `judge`: its chat endpoint set and answering (the reward workers would fail on every sample)."""
+    mode = OmegaConf.select(cfg, "reward.reward_kwargs.mode", default=None)
+    modes = OmegaConf.to_container(mode) if isinstance(mode, DictConfig) else {"default": mode}
+    if "judge" not in (modes or {}).values():
+        return []
+    key = "reward.reward_kwargs.judge_base_url"
+    url = OmegaConf.select(cfg, key, default=None)
+    if not url or _unset(url):
+        if placeholders_ok and url:
+            return []
+        return [ConfigProblem("reward mode judge has no judge endpoint", _at(key, url), "set JUDGE_BASE_URL")]
+    if check_endpoints and not answers(str(url)):
+        models = str(url).removesuffix("/") + "/models"
+        return [ConfigProblem(f"the judge endpoint does not answer GET {models}", _at(key, url),
+                              "start the judge's server, or fix the URL (it ends in /v1)")]  # fmt: skip
+    return []
+
+
+# ------------------------------------------------------------------------------------------------ all of them
+
+
+def _recipe_problems(cfg: DictConfig) -> list[ConfigProblem]:
+    """compose.check_config's lines (keys verl would ignore, placeholders, reward settings, the CPU backend)."""
+    from recipe.rwml.compose import RecipeConfigError, check_config
+
+    try:
+        check_config(cfg)
+    except RecipeConfigError as exc:
+        return [ConfigProblem(line.strip()) for line in str(exc).splitlines()[1:] if line.strip()]
+    return []
+
+
+def _keys_named(problems: Iterable[ConfigProblem]) -> set[str]:
+    named = set()
+    for problem in problems:
+        text = problem.where or problem.what
+        named.add(text.split(" = ", 1)[0].split("=", 1)[0].strip())
+    return named
+
+
+def config_problems(
+    cfg: DictConfig,
+    *,
+    promised: Iterable[str] = (),
+    placeholders_ok: bool = False,
+    check_endpoints: bool = True,
+) -> list[ConfigProblem]:
+    """Every problem of a composed stage config that would otherwise surface only after GPUs are allocated.
+
+    `promised`: paths an earlier stage of the schedule makes (not required to exist yet); `placeholders_ok`:
+    values `UNSET_<NAME>` pass (the schedule's preflight names those settings itself); `check_endpoints`: ask the
+    embedding endpoint (GET /models).
+    """
+    recipe = _recipe_problems(cfg)
+    types_ = verl_type_problems(cfg)
+    bounds = bound_problems(cfg, skip=_keys_named(types_))
+    problems = [*recipe, *types_, *bounds, *logger_problems(cfg)]
+    problems += data_file_problems(cfg, promised, placeholders_ok, skip=_keys_named(recipe))
+    problems += embedder_problems(cfg, placeholders_ok, check_endpoints)
+    problems += judge_problems(cfg, placeholders_ok, check_endpoints)
+    if not types_ and not bounds:  # verl's own checks assume the types are right
+        problems += verl_validation_problems(cfg)
+    return problems
+
+
+def check_all(cfg: DictConfig, **kwargs: Any) -> None:
+    """Raise ConfigCheckError (one line per problem) when `config_problems` finds any; quiet otherwise."""
+    problems = config_problems(cfg, **kwargs)
+    if problems:
+        raise ConfigCheckError(problems)
