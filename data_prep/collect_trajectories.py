@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--epsilon", type=float_between(0.0, 1.0), default=0.0, help="expert/gold: probability of a perturbed action"
     )
     p.add_argument(
+        "--invalid",
+        type=float_between(0.0, 1.0),
+        default=0.0,
+        help='expert: probability of a command the game does not accept then ("Nothing happens.")',
+    )
+    p.add_argument(
         "--expert-source",
         choices=EXPERT_SOURCES,
         default="walkthrough",
@@ -131,8 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def policy_spec(args: argparse.Namespace) -> dict[str, Any]:
+    if args.invalid and args.policy != "expert":
+        raise PolicyError(f"--invalid applies to the expert policy only, not --policy {args.policy}")
     if args.policy == "expert":
-        return {"name": "expert", "epsilon": args.epsilon, "source": args.expert_source}
+        spec = {"name": "expert", "epsilon": args.epsilon, "source": args.expert_source}
+        # recorded only when used: collections made before the flag existed keep matching their settings file
+        return {**spec, "invalid": args.invalid} if args.invalid else spec
     if args.policy == "gold":
         return {"name": "gold", "epsilon": args.epsilon}
     if args.policy == "random":
@@ -187,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     max_steps = DEFAULT_MAX_STEPS[args.env] if args.max_steps is None else args.max_steps
-    spec = policy_spec(args)
     try:
+        spec = policy_spec(args)
         tasks = list_tasks(args.env, args.split, data_root=args.data_root, domain=args.domain)
         tasks = spread_tasks(tasks, args.max_tasks, seed=args.seed)
         policy = make_policy(spec)  # validates the spec, and the endpoint before any worker starts

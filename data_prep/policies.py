@@ -5,7 +5,8 @@
   collected behaviour matches the policy being trained. Evaluation uses the same client.
 - `expert` (ALFWorld): the game's stored walkthrough, then alfworld's handcoded expert (or the handcoded expert
   only), replaced with probability epsilon by a random admissible action, so episodes hold both successes and
-  failures.
+  failures; and with probability `invalid` by a command the game does not accept at that point (one it offered
+  earlier in the episode), so episodes also hold ALFWorld's "Nothing happens.".
 - `random` (ALFWorld): a uniformly random admissible action.
 - `gold` (tau2): replays the task's gold actions (`envs.tau2_tasks.gold_action_strings`: the tool calls,
   then what the user must hear, then ###STOP###), each tool call perturbed with probability epsilon
@@ -56,28 +57,38 @@ EXPERT_SOURCES = ("walkthrough", "handcoded")
 
 
 class AlfworldExpertPolicy:
-    """An ALFWorld expert with an epsilon of random admissible actions.
+    """An ALFWorld expert with an epsilon of random admissible actions and a share `invalid` of inadmissible ones.
 
     `source="walkthrough"` (default) follows the game's stored solution while the episode is still on it, then
     alfworld's handcoded expert: the walkthrough knows where objects are, the handcoded expert searches
     receptacles one by one and can run out of steps (pick_two games especially). `source="handcoded"` uses the
     handcoded expert throughout. A random action (epsilon) leaves the walkthrough for good, since the stored
     solution assumes the agent is where it left it.
+
+    An inadmissible action (`invalid`) is a command the game offered earlier in the episode and does not offer now
+    (taking an object from a receptacle the agent has walked away from, opening what is already open): the kind of
+    stale command agents do issue, answered "Nothing happens." with the state unchanged, so the plan is kept. At the
+    first step, with nothing offered before, the expert or epsilon choice is played instead.
     """
 
-    def __init__(self, epsilon: float = 0.0, source: str = "walkthrough") -> None:
+    def __init__(self, epsilon: float = 0.0, source: str = "walkthrough", invalid: float = 0.0) -> None:
         if not 0.0 <= epsilon <= 1.0:
             raise PolicyError(f"epsilon must be in [0, 1], got {epsilon}")
+        if not 0.0 <= invalid <= 1.0:
+            raise PolicyError(f"invalid must be in [0, 1], got {invalid}")
         if source not in EXPERT_SOURCES:
             raise PolicyError(f"expert source must be one of {EXPERT_SOURCES}, got {source!r}")
         self.epsilon = epsilon
+        self.invalid = invalid
         self.source = source
         self.rng = random.Random(0)
         self._plan: list[str] = []
+        self._offered: dict[str, None] = {}  # every admissible command seen this episode, in first-seen order
 
     def reset(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self._plan = []
+        self._offered = {}
 
     def act(self, ctx: PolicyContext) -> tuple[str, str]:
         if ctx.env != "alfworld":
@@ -86,6 +97,12 @@ class AlfworldExpertPolicy:
             self._plan = list(ctx.info.get("walkthrough") or [])
         if self._plan and self._plan[0] not in (ctx.admissible or []):
             self._plan = []  # off the stored solution's path
+        now = ctx.admissible or []
+        stale = [a for a in self._offered if a not in now]
+        self._offered.update(dict.fromkeys(now))
+        if self.invalid and self.rng.random() < self.invalid and stale:
+            action = self.rng.choice(stale)
+            return "[expert+invalid] a command offered earlier, not admissible now", action
         expert = self._plan[0] if self._plan else ctx.info.get("expert_action")
         choices = [a for a in (ctx.admissible or []) if a != expert]
         if choices and (not expert or self.rng.random() < self.epsilon):
@@ -100,7 +117,8 @@ class AlfworldExpertPolicy:
         return "[expert] handcoded expert action", expert
 
     def metadata(self) -> dict[str, Any]:
-        return {"name": "expert", "epsilon": self.epsilon, "source": self.source}
+        meta = {"name": "expert", "epsilon": self.epsilon, "source": self.source}
+        return {**meta, "invalid": self.invalid} if self.invalid else meta  # as collection's settings file
 
 
 class AlfworldRandomPolicy(AlfworldExpertPolicy):
@@ -305,7 +323,9 @@ def make_policy(spec: dict[str, Any]) -> Policy:
     name = spec.pop("name", None)
     if name == "expert":
         return AlfworldExpertPolicy(
-            epsilon=float(spec.get("epsilon", 0.0)), source=str(spec.get("source", "walkthrough"))
+            epsilon=float(spec.get("epsilon", 0.0)),
+            source=str(spec.get("source", "walkthrough")),
+            invalid=float(spec.get("invalid", 0.0)),
         )
     if name == "random":
         return AlfworldRandomPolicy()

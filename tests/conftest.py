@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,23 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from recipe.rwml.base_models import make_tiny_model
 
     return make_tiny_model(tmp_path_factory.mktemp("tiny_model"))
+
+
+def sft_on_cpu(model: Path, chat: list[dict], folder: Path, steps: int, lr: float) -> subprocess.CompletedProcess:
+    """verl's SFT trainer (torchrun, recipe/rwml/config/sft_trainer_cpu.yaml) on the CPU backend: `steps` steps of
+    batch 4 on 8 copies of `chat`; the parquet files and the checkpoints (`folder/ckpt`) go in `folder`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from recipe.rwml.cpu.checks import CPU_ENV
+
+    for name in ("train", "val"):
+        pq.write_table(pa.Table.from_pylist([{"messages": chat}] * 8), folder / f"{name}.parquet")
+    argv = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "1"]
+    argv += ["-m", "verl.trainer.sft_trainer", "--config-path", str(REPO_ROOT / "recipe/rwml/config")]
+    argv += ["--config-name", "sft_trainer_cpu", f"model.path={model}", f"optim.lr={lr}"]
+    argv += [f"data.train_files={folder}/train.parquet", f"data.val_files={folder}/val.parquet"]
+    argv += ["data.train_batch_size=4", "data.max_length=256", f"trainer.total_training_steps={steps}"]
+    argv += [f"trainer.default_local_dir={folder}/ckpt", "trainer.project_name=t", "trainer.experiment_name=t"]
+    env = {**os.environ, **CPU_ENV, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env)

@@ -65,6 +65,23 @@ def test_expert_with_epsilon_on_real_games_gives_successes_and_failures(shared_a
     assert "0 to run" in capsys.readouterr().out
 
 
+def test_expert_with_invalid_actions_gives_nothing_happens_transitions(tmp_path):
+    """--invalid plays commands the game offered earlier but not now: ALFWorld answers "Nothing happens." and the
+    world-model data then holds that transition kind (the expert's admissible-only randomness never produces it)."""
+    out = tmp_path / "alf.jsonl"
+    args = ["--env", "alfworld", "--split", "valid_seen", "--policy", "expert", "--epsilon", "0.3", "--invalid", "0.3"]
+    args += ["--episodes-per-task", "4", "--max-steps", "12", "--workers", "0", "--out", str(out)]
+    assert collect_main(args) == 0
+    steps = [s for e in _read(out) for s in e["steps"]]
+    stale = [s for s in steps if s["raw_output"].startswith("[expert+invalid]")]
+    assert len(stale) >= 3
+    for s in stale:
+        assert s["info"]["action_admissible"] is False and s["next_observation"] == "Nothing happens."
+        assert s["valid"] is False
+    assert {e["policy"]["invalid"] for e in _read(out)} == {0.3}
+    assert json.loads((tmp_path / "alf.jsonl.settings.json").read_text())["invalid"] == 0.3
+
+
 def test_kill_9_mid_run_then_resume_loses_nothing_and_duplicates_nothing(tmp_path):
     out = tmp_path / "alf.jsonl"
     cmd = [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, sft_on_cpu
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +160,8 @@ GAP_PROBE = textwrap.dedent(
 )
 
 
-def test_the_verl_gaps_we_patch_are_still_there_and_the_patches_work(tmp_path: Path) -> None:
-    """Fails when a verl release fixes a gap: then drop that patch from recipe/rwml/cpu/verl_gaps.py."""
+def run_probe(source: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    """A probe script in a fresh Python process, with a free port for its process group in PROBE_PORT."""
     import os
     import socket
 
@@ -167,19 +169,70 @@ def test_the_verl_gaps_we_patch_are_still_there_and_the_patches_work(tmp_path: P
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     probe = tmp_path / "probe.py"
-    probe.write_text(GAP_PROBE)
-    proc = subprocess.run(
-        [sys.executable, str(probe)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PROBE_PORT": str(port), "PYTHONPATH": str(REPO_ROOT)},
-    )
+    probe.write_text(source)
+    env = {**os.environ, "PROBE_PORT": str(port), "PYTHONPATH": str(REPO_ROOT)}
+    argv = [sys.executable, str(probe)]
+    return subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_the_verl_gaps_we_patch_are_still_there_and_the_patches_work(tmp_path: Path) -> None:
+    """Fails when a verl release fixes a gap: then drop that patch from recipe/rwml/cpu/verl_gaps.py."""
+    proc = run_probe(GAP_PROBE, tmp_path)
     lines = proc.stdout.split()
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     assert "GAP1 PRESENT" in proc.stdout and "PATCH1 OK" in proc.stdout, lines
     assert "GAP2 PRESENT" in proc.stdout and "PATCH2 OK" in proc.stdout, lines
+
+
+SFT_GAP_PROBE = textwrap.dedent(
+    """
+    import os
+    os.environ["VERL_USE_EXTERNAL_PLUGINS"] = "none"
+    os.environ.pop("VERL_PLATFORM", None)
+    os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1",
+                      MASTER_PORT=os.environ["PROBE_PORT"])
+    import recipe.rwml.cpu  # registers the platform; VERL_PLATFORM is unset, so nothing is patched yet
+    os.environ["VERL_PLATFORM"] = "cpu"
+    import torch.distributed
+    import verl.utils.distributed as distributed
+    try:
+        distributed.initialize_global_process_group()
+        print("GAP3 FIXED")
+    except ValueError as e:
+        print("GAP3 PRESENT" if "Duplicate device type cpu" in str(e) else f"GAP3 OTHER {e}")
+    from recipe.rwml.cpu import verl_gaps
+    verl_gaps.apply()
+    from verl.utils.distributed import initialize_global_process_group  # as verl's run_sft imports it
+    ranks = initialize_global_process_group()
+    print("PATCH3 OK", ranks, torch.distributed.get_backend())
+    """
+)
+
+
+def test_the_sft_trainers_process_group_gap_is_still_there_and_the_patch_works(tmp_path: Path) -> None:
+    """verl's torchrun set-up (the SFT trainer's run_sft) asks for "cpu:gloo,cpu:gloo" on the CPU platform; when a
+    verl release fixes it, this fails and the patch in recipe/rwml/cpu/verl_gaps.py can go."""
+    proc = run_probe(SFT_GAP_PROBE, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    assert "GAP3 PRESENT" in proc.stdout, proc.stdout
+    assert "PATCH3 OK (0, 0, 1) gloo" in proc.stdout, proc.stdout
+
+
+def test_verls_sft_trainer_trains_and_checkpoints_on_cpu(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """verl's own SFT trainer (torchrun, recipe/rwml/config/sft_trainer_cpu.yaml) runs 2 steps on the CPU backend:
+    the loss is finite and falls, and the checkpoint of the last step is written where verl resumes from."""
+    chat = [
+        {"role": "user", "content": "go to countertop 1"},
+        {"role": "assistant", "content": "<think> </think> <next_state> You arrive at countertop 1. </next_state>"},
+    ]
+    proc = sft_on_cpu(tiny_model_dir, chat, tmp_path, steps=2, lr=1e-2)
+    ckpt = tmp_path / "ckpt"
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    losses = dict(re.findall(r"step:(\d+) - .*?train/loss:([-+.\deE]+)", proc.stdout))
+    assert sorted(losses) == ["1", "2"], proc.stdout[-2000:]
+    assert math.isfinite(float(losses["2"])) and float(losses["2"]) < float(losses["1"])
+    assert (ckpt / "latest_checkpointed_iteration.txt").read_text().strip() == "2"
+    assert (ckpt / "global_step_2" / "model_world_size_1_rank_0.pt").is_file()
 
 
 CPU_OVERRIDES = ["+platform=cpu", "actor_rollout_ref.model.path=/m", "data.train_files=/t", "data.val_files=/v"]

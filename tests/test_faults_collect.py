@@ -264,6 +264,8 @@ ATTACKS = [
     Attack("workers_negative", with_flags("--workers", "-1"), "argument --workers: must be >= 0, got -1"),
     Attack("epsilon_above_one", with_flags("--epsilon", "1.5"), "argument --epsilon: must be in [0.0, 1.0]"),
     Attack("epsilon_nan", with_flags("--epsilon", "nan"), "argument --epsilon: must be in [0.0, 1.0]"),
+    Attack("invalid_above_one", with_flags("--invalid", "2"), "argument --invalid: must be in [0.0, 1.0]"),
+    Attack("invalid_with_random_policy", with_flags("--policy", "random", "--invalid", "0.2"), "expert policy only"),
     Attack("temperature_negative", with_flags("--temperature", "-1"), "argument --temperature: must be in"),
     Attack("history_window_negative", with_flags("--history-window", "-1"), "--history-window: must be >= 0"),
     # the --out file: malformed, truncated, non-UTF-8, wrong types, empty, a folder
@@ -281,6 +283,7 @@ ATTACKS = [
     Attack("blank_lines_only", out_file("blank_lines_only.jsonl"), OK),
     # resumes with other settings: refused, naming the file and what differs
     Attack("resume_other_epsilon", resume_with("--epsilon", "0.5"), "epsilon=0.0 now 0.5"),
+    Attack("resume_with_invalid_actions", resume_with("--invalid", "0.2"), "invalid=None now 0.2"),
     Attack("resume_other_policy", resume_with("--policy", "random"), "policy='expert' now 'random'"),
     Attack("resume_other_expert_source", resume_with("--expert-source", "handcoded"), "expert_source="),
     Attack("resume_other_max_steps", resume_with("--max-steps", "3"), "max_steps=2 now 3"),

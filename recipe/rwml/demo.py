@@ -9,9 +9,9 @@
 4. compose both stage configs against the installed verl;
 5. print the GPU commands the schedule would run (`scripts/run_rwml_qwen3_8b.sh --dry-run`);
 6. train both stages for real on this CPU: `scripts/run_rwml_cpu.sh` (the same schedule, verl's own trainer on the
-   CPU backend) with the tiny random-weight model -- episodes from the expert with 30% random actions, 2 RWML
-   steps, convert, 2 policy-RL steps on the bundled ALFWorld games, convert, evaluate (the model served); `make
-   train-cpu` does the same with SmolLM2-135M-Instruct;
+   CPU backend) with the tiny random-weight model -- episodes from the expert with 30% random actions, 2 format
+   warm-up SFT steps, convert, 2 RWML steps, convert, 2 policy-RL steps on the bundled ALFWorld games, convert,
+   evaluate (the model served); `make train-cpu` does the same with SmolLM2-135M-Instruct;
 7. print a summary table.
 Outputs go to demo_out/ (override with DEMO_OUT); rerunning resumes (collection, and each schedule stage).
 `make demo` runs `python -m recipe.rwml.demo`.
@@ -218,6 +218,8 @@ def step_train(model_dir: Path) -> str:
         DATA_DIR=str(OUT / "train_tiny" / "data"),
         CKPT_DIR=str(OUT / "train_tiny" / "checkpoints"),
         MAX_TOKENS="32",
+        WARMUP_STEPS="2",
+        WARMUP_OVERRIDES="data.train_batch_size=2",
         RWML_OVERRIDES=small + "data.max_response_length=32",
         POLICY_OVERRIDES=small
         + "data.max_response_length=32 actor_rollout_ref.rollout.custom.rwml_env.envs.alfworld.max_steps=3",

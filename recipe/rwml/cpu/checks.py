@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 
 PLUGIN_MODULE = "recipe.rwml.cpu"
 ENTRY_POINT = "rwml_cpu"
-# What a process needs in its environment to train on the CPU backend (recipe/rwml/schedule/runner.py exports the same).
+# What a process needs in its environment to train on the CPU backend (the schedule exports it under PLATFORM=cpu).
 CPU_ENV = {"VERL_PLATFORM": "cpu", "VERL_ENGINE_DEVICE": "cuda", "VERL_USE_EXTERNAL_MODULES": PLUGIN_MODULE}
 
 

@@ -25,7 +25,7 @@ USAGE = """usage: bash {script} [--dry-run] [--from STAGE] [--until STAGE] [--he
 
 stages of this schedule: {stages}
 settings are environment variables (printed at start); extra hydra overrides per stage:
-  RWML_OVERRIDES, SFT_OVERRIDES, POLICY_OVERRIDES (whitespace-separated key=value items)"""
+  RWML_OVERRIDES, SFT_OVERRIDES, WARMUP_OVERRIDES, POLICY_OVERRIDES (whitespace-separated key=value items)"""
 
 
 @dataclass

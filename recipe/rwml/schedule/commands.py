@@ -145,7 +145,7 @@ def rwml_overrides(s: Settings) -> list[str]:
     return [
         f"data.train_files={rwml_train_file(s)}",
         f"data.val_files={s.wm_dir}/val.parquet",
-        f"actor_rollout_ref.model.path={s['MODEL_PATH']}",
+        f"actor_rollout_ref.model.path={s.stage1_init}",  # MODEL_PATH, or its format warm-up (WARMUP_STEPS > 0)
         f"actor_rollout_ref.rollout.tensor_model_parallel_size={s['TP']}",
         f"trainer.n_gpus_per_node={s['N_GPUS']}",
         f"trainer.nnodes={s['NNODES']}",
@@ -166,20 +166,40 @@ def rwml(s: Settings) -> list[Step]:
     return [ConfigCheck(s.rwml_config, overrides), Logged("rwml", argv)]
 
 
-def sft_train(s: Settings, data: str, ckpt: str, base_model: str, name: str) -> list[Step]:
-    """verl's SFT trainer (torchrun) on an SFT parquet: the WM-SFT baseline and the filter's world model."""
-    launch = ["--nnodes", s["NNODES"], "--nproc_per_node", s["N_GPUS"]]
-    if s["NNODES"] == "1" and not s["TORCHRUN_ARGS"]:
-        launch = ["--standalone", *launch]
+def sft_train(
+    s: Settings, data: str, ckpt: str, base_model: str, name: str, overrides: list[str] | None = None
+) -> list[Step]:
+    """verl's SFT trainer (torchrun) on an SFT parquet: the WM-SFT baseline, the filter's world model and the format
+    warm-up; `overrides` come last (default: 2 epochs, then SFT_OVERRIDES). Under PLATFORM=cpu: one rank, config
+    recipe/rwml/config/sft_trainer_cpu.yaml, the runner's CPU backend env."""
+    config: list[str] = []
+    if s.cpu:  # one rank on gloo, as tests/test_cpu_backend.py trains it
+        launch = ["--standalone", "--nproc_per_node", "1"]
+        config = ["--config-path", f"{s.repo}/recipe/rwml/config", "--config-name", "sft_trainer_cpu"]
+    elif s["NNODES"] == "1" and not s["TORCHRUN_ARGS"]:
+        launch = ["--standalone", "--nnodes", s["NNODES"], "--nproc_per_node", s["N_GPUS"]]
     else:
-        launch += s.words("TORCHRUN_ARGS")
+        launch = ["--nnodes", s["NNODES"], "--nproc_per_node", s["N_GPUS"], *s.words("TORCHRUN_ARGS")]
     max_len = "18432" if s.tau2 else "2048"  # tau2: the stage-1 prompt + response budgets
-    argv = python(s, "-m", "torch.distributed.run", *launch, "-m", "verl.trainer.sft_trainer")
+    argv = python(s, "-m", "torch.distributed.run", *launch, "-m", "verl.trainer.sft_trainer", *config)
     argv += [f"data.train_files={data}/train.parquet", f"data.val_files={data}/val.parquet"]
     argv += [f"data.max_length={max_len}", f"data.max_token_len_per_gpu={max_len}", f"model.path={base_model}"]
     argv += [f"trainer.default_local_dir={ckpt}", "trainer.project_name=rwml"]
     argv += [f"trainer.experiment_name={s['RUN_NAME']}-{s['ENV']}-{name}", "trainer.logger=[console]"]
-    return [Command([*argv, "trainer.total_epochs=2", *s.words("SFT_OVERRIDES")])]
+    if overrides is None:
+        overrides = ["trainer.total_epochs=2", *s.words("SFT_OVERRIDES")]
+    return [Command([*argv, *overrides])]
+
+
+def warmup(s: Settings) -> list[Step]:
+    """The format warm-up: WARMUP_STEPS steps of verl's SFT trainer from MODEL_PATH on the world-model SFT triplets of
+    the stage-1 train tasks (batch 8, lr 1e-4: a fixed answer format is learnt in a few steps at a high lr), with
+    as many epochs as steps (a small data set must not run out of epochs first); one checkpoint kept, so a killed
+    warm-up resumes. WARMUP_OVERRIDES come last; SFT_OVERRIDES (the other SFT stages') do not apply."""
+    steps = s["WARMUP_STEPS"]
+    overrides = ["data.train_batch_size=8", "optim.lr=1e-4", f"trainer.total_training_steps={steps}"]
+    overrides += [f"trainer.total_epochs={steps}", "trainer.save_freq=1", "trainer.max_ckpt_to_keep=1"]
+    return sft_train(s, s.sft_dir, s.warmup_ckpt, s["MODEL_PATH"], "warmup", [*overrides, *s.words("WARMUP_OVERRIDES")])
 
 
 # ------------------------------------------------------------------------------------------------ evaluation

@@ -90,11 +90,6 @@ def platform_needs(s: Settings) -> list[str]:
     if s["ENV"] != "alfworld":
         tool_calls = "needs tool calling, which the CPU server lacks (use vLLM: make smoke-vllm)"
         needs.append(f"PLATFORM=cpu: ENV={s['ENV']} {tool_calls}")
-    if s["FILTER_EASY"] != "0" and not s["FILTER_MODEL_URL"]:
-        needs.append(
-            "PLATFORM=cpu: FILTER_EASY=1 trains a filter model with verl's SFT trainer, not ported to CPU; "
-            "set FILTER_EASY=0 or FILTER_MODEL_URL"
-        )
     return needs
 
 

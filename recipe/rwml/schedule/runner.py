@@ -44,8 +44,10 @@ def process_env(s: Settings, environ: Mapping[str, str]) -> dict[str, str]:
     env = dict(environ)
     env["PYTHONPATH"] = s.repo + (f":{env['PYTHONPATH']}" if env.get("PYTHONPATH") else "")
     env.update(LITELLM_LOCAL_MODEL_COST_MAP="True", TOKENIZERS_PARALLELISM="false")
-    if s.cpu:  # verl's CPU backend, in every process verl starts (recipe/rwml/cpu/__init__.py)
-        env.update(VERL_PLATFORM="cpu", VERL_ENGINE_DEVICE="cuda", VERL_USE_EXTERNAL_MODULES="recipe.rwml.cpu")
+    if s.cpu:  # verl's CPU backend, in every process verl starts: Ray workers, torchrun ranks (recipe/rwml/cpu/)
+        from recipe.rwml.cpu.checks import CPU_ENV  # imports verl: only here, as the config checks do
+
+        env.update(CPU_ENV)
     return env
 
 

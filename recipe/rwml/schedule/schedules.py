@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 
 from recipe.rwml.schedule.stages import STAGES, Stage
 
-RWML = tuple(
-    "collect wm_data filter_sft_data filter_sft filter_convert filter rwml convert_stage1 eval_stage1 "
-    "policy_data policy convert_policy evaluate".split()
-)
+FILTER = ("filter_sft_data", "filter_sft", "filter_convert", "filter")  # the easy-sample filter (FILTER_EASY=1)
+WARMUP = ("sft_data", "warmup", "warmup_convert")  # stage 1 from a format warm-up (WARMUP_STEPS > 0)
 STAGE2 = ("policy_data", "policy", "convert_policy", "evaluate")
+RWML = ("collect", "wm_data", *FILTER, *WARMUP, "rwml", "convert_stage1", "eval_stage1", *STAGE2)
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,38 @@ _MOE = "actor_rollout_ref.ref.fsdp_config.param_offload=true actor_rollout_ref.a
 # a few GRPO steps; a checkpoint every step, so a killed stage resumes from its last one (trainer.resume_mode=auto)
 _SMALL = """data.train_batch_size=2 actor_rollout_ref.rollout.n=2 actor_rollout_ref.actor.ppo_mini_batch_size=2
  trainer.val_before_train=false trainer.test_freq=-1 trainer.save_freq=1 trainer.n_gpus_per_node={N_GPUS}"""
+
+# the CPU schedules' defaults: tiny scale on the bundled ALFWorld games, SmolLM2-135M-Instruct
+_CPU = {
+    "PLATFORM": "cpu",
+    "MODEL_PATH": "{REPO}/demo_out/smollm2_hf",
+    "ENV": "alfworld",
+    "DATA_DIR": "{REPO}/demo_out/train_cpu/data",
+    "N_GPUS": "1",  # FSDP ranks, declared to Ray as logical GPUs (2 works too, at twice the memory)
+    "ALFWORLD_DATA": "{REPO}/envs/alfworld_games",
+    "ALFWORLD_TRAIN_SPLIT": "train",
+    "ALFWORLD_EVAL_SPLITS": "valid_seen",
+    "EPISODES_PER_TASK": "2",
+    "COLLECT_MAX_STEPS": "6",
+    "COLLECT_WORKERS": "2",
+    # the expert with 30% random actions plays: a 135M model rarely writes a parsable action, and an
+    # unparsable output is not an environment transition (no world-model data)
+    "COLLECT_POLICY": "scripted",
+    "MAX_TOKENS": "96",
+    "FILTER_EASY": "0",
+    "FILTER_K": "2",
+    "EMBED_MODEL": "all-MiniLM-L6-v2",
+    "EVAL_RUNS": "1",
+    "EVAL_MAX_STEPS": "6",
+    "EVAL_WORKERS": "2",
+    "VLLM_PORT": "8031",
+    "RWML_OVERRIDES": _SMALL + " data.max_response_length=64 trainer.total_training_steps=3",
+    # 2 SFT steps of 2 samples, a checkpoint each (verl's SFT trainer resumes too)
+    "SFT_OVERRIDES": "data.train_batch_size=2 trainer.total_training_steps=2 trainer.save_freq=1",
+    "POLICY_OVERRIDES": _SMALL
+    + " data.max_response_length=48 trainer.total_training_steps=2\n"
+    + " actor_rollout_ref.rollout.custom.rwml_env.envs.alfworld.max_steps=3",
+}
 
 SCHEDULES: dict[str, Schedule] = {
     schedule.name: schedule
@@ -97,39 +128,23 @@ SCHEDULES: dict[str, Schedule] = {
             fixed={"POLICY_FROM": "base"},
         ),
         # make train-cpu: the RWML schedule at tiny scale on the bundled ALFWorld games, SmolLM2-135M-Instruct served
-        # and trained on verl's CPU backend; the filter's SFT model needs verl's SFT trainer, not ported to CPU
+        # and trained on verl's CPU backend; FILTER_EASY=1 adds the easy-sample filter (its world model trained by
+        # verl's SFT trainer on the CPU too: minutes more per SFT step), off by default. Stage 1 starts from a format
+        # warm-up: SmolLM2 as shipped never writes <next_state>, so every reward would be 0 and every GRPO group
+        # all-equal (experiments/alfworld_wm_cpu); WARMUP_STEPS=0 starts it from MODEL_PATH
         Schedule(
             "rwml_cpu",
-            ("base_model", "collect", "wm_data", "rwml", "convert_stage1", *STAGE2),
-            {
-                "PLATFORM": "cpu",
-                "MODEL_PATH": "{REPO}/demo_out/smollm2_hf",
-                "ENV": "alfworld",
-                "RUN_NAME": "rwml_cpu",
-                "DATA_DIR": "{REPO}/demo_out/train_cpu/data",
-                "CKPT_DIR": "{REPO}/demo_out/train_cpu/checkpoints",
-                "N_GPUS": "1",  # FSDP ranks, declared to Ray as logical GPUs (2 works too, at twice the memory)
-                "ALFWORLD_DATA": "{REPO}/envs/alfworld_games",
-                "ALFWORLD_TRAIN_SPLIT": "train",
-                "ALFWORLD_EVAL_SPLITS": "valid_seen",
-                "EPISODES_PER_TASK": "2",
-                "COLLECT_MAX_STEPS": "6",
-                "COLLECT_WORKERS": "2",
-                # the expert with 30% random actions plays: a 135M model rarely writes a parsable action, and an
-                # unparsable output is not an environment transition (no world-model data)
-                "COLLECT_POLICY": "scripted",
-                "MAX_TOKENS": "96",
-                "FILTER_EASY": "0",
-                "EMBED_MODEL": "all-MiniLM-L6-v2",
-                "EVAL_RUNS": "1",
-                "EVAL_MAX_STEPS": "6",
-                "EVAL_WORKERS": "2",
-                "VLLM_PORT": "8031",
-                "RWML_OVERRIDES": _SMALL + " data.max_response_length=64 trainer.total_training_steps=3",
-                "POLICY_OVERRIDES": _SMALL
-                + " data.max_response_length=48 trainer.total_training_steps=2\n"
-                + " actor_rollout_ref.rollout.custom.rwml_env.envs.alfworld.max_steps=3",
-            },
+            ("base_model", "collect", "wm_data", *FILTER, *WARMUP, "rwml", "convert_stage1", *STAGE2),
+            {**_CPU, "RUN_NAME": "rwml_cpu", "CKPT_DIR": "{REPO}/demo_out/train_cpu/checkpoints", "WARMUP_STEPS": "10"},
+        ),
+        # the WM-SFT baseline the same way: verl's SFT trainer instead of RWML, then the same stage 2; the data of
+        # make train-cpu is shared (DATA_DIR), the checkpoints are its own. No format warm-up: it is SFT on the same
+        # triplets itself (its own steps teach the format)
+        Schedule(
+            "wm_sft_cpu",
+            ("base_model", "collect", "sft_data", "sft", "convert_stage1", *STAGE2),
+            {**_CPU, "RUN_NAME": "wm_sft_cpu", "CKPT_DIR": "{REPO}/demo_out/train_cpu/checkpoints_wm_sft"},
+            fixed={"POLICY_FROM": "sft"},
         ),
     )
 }

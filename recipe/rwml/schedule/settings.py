@@ -97,6 +97,8 @@ DEFAULTS: dict[str, Default] = {
     # easy-sample filter (RWML step 3): a small SFT world model served on an OpenAI-compatible endpoint
     # (the paper: SFT on 10% of the train tasks, filter the other 90%); built here unless FILTER_MODEL_URL is given
     "FILTER_EASY": "1",
+    # MODEL_PATH even with a format warm-up: the filter's own SFT teaches the answer format, and the warm-up has
+    # trained on the very triplets the filter scores (they would look easy)
     "FILTER_BASE_MODEL": lambda v: v["MODEL_PATH"],
     "FILTER_SFT_FRACTION": "0.1",
     "FILTER_MODEL_URL": "",
@@ -105,6 +107,11 @@ DEFAULTS: dict[str, Default] = {
     "FILTER_K": "10",
     "FILTER_P_KEEP": "0.1",
     "FILTER_EASY_FRACTION": "0.3",
+    # format warm-up: WARMUP_STEPS steps of verl's SFT trainer (batch 8, lr 1e-4 unless WARMUP_OVERRIDES say
+    # otherwise) from MODEL_PATH on the world-model SFT triplets of the stage-1 train tasks; stage 1 then starts from
+    # it. For a model that never writes the answer format (every reward 0, nothing for GRPO to learn): the CPU
+    # schedule's SmolLM2-135M (experiments/alfworld_wm_cpu). 0: off, stage 1 starts from MODEL_PATH
+    "WARMUP_STEPS": "0",
     # reward embedder (the paper: Qwen3-Embedding-8B with the instruction query, served e.g. by vLLM --task embed)
     "EMBED_MODEL": "Qwen/Qwen3-Embedding-8B",
     "EMBED_BASE_URL": "",
@@ -122,6 +129,7 @@ DEFAULTS: dict[str, Default] = {
     # per-stage extra hydra overrides (whitespace-separated key=value items)
     "RWML_OVERRIDES": "",
     "SFT_OVERRIDES": "",
+    "WARMUP_OVERRIDES": "",
     "POLICY_OVERRIDES": "",
     "POLICY_FROM": "rwml",  # where stage 2 starts: rwml | sft | base
 }
@@ -138,7 +146,7 @@ CHOICES: dict[str, tuple[str, str]] = {
 WHOLE: dict[str, int] = {
     "N_GPUS": 1, "NNODES": 1, "TP": 1, "VLLM_PORT": 1, "SERVER_START_TIMEOUT": 1, "EPISODES_PER_TASK": 1,
     "COLLECT_MAX_STEPS": 1, "HISTORY": 0, "COLLECT_WORKERS": 0, "MAX_TOKENS": 1, "FILTER_K": 1, "EVAL_RUNS": 1,
-    "EVAL_MAX_STEPS": 1, "EVAL_WORKERS": 0,
+    "EVAL_MAX_STEPS": 1, "EVAL_WORKERS": 0, "WARMUP_STEPS": 0,
 }  # fmt: skip
 FRACTIONS = ("COLLECT_EPSILON", "FILTER_SFT_FRACTION", "FILTER_P_KEEP", "FILTER_EASY_FRACTION")  # within [0, 1]
 FLAGS = ("FILTER_EASY", "EVAL_STAGE1")  # 0 or 1
@@ -182,10 +190,10 @@ PRINTED = """
 MODEL_PATH PLATFORM ENV DATA_DIR CKPT_DIR N_GPUS NNODES TP TORCHRUN_ARGS PYTHON VLLM VLLM_PORT VLLM_SERVE_ARGS
 POLICY_BASE_URL POLICY_MODEL_NAME ALFWORLD_DATA ALFWORLD_TRAIN_SPLIT ALFWORLD_EVAL_SPLITS TAU2_DOMAINS USER_MODEL
 USER_BASE_URL EPISODES_PER_TASK COLLECT_MAX_STEPS HISTORY COLLECT_WORKERS COLLECT_POLICY COLLECT_EPSILON MAX_TOKENS
-FILTER_EASY FILTER_BASE_MODEL
+FILTER_EASY FILTER_BASE_MODEL WARMUP_STEPS
 FILTER_SFT_FRACTION FILTER_MODEL_URL FILTER_MODEL_NAME FILTER_EXCLUDE_TASKS_FROM EMBED_MODEL EMBED_BASE_URL
 EMBED_INSTRUCTION REWARD JUDGE_BASE_URL JUDGE_MODEL
-POLICY_FROM EVAL_STAGE1 EVAL_RUNS EVAL_MAX_STEPS RWML_OVERRIDES SFT_OVERRIDES POLICY_OVERRIDES
+POLICY_FROM EVAL_STAGE1 EVAL_RUNS EVAL_MAX_STEPS RWML_OVERRIDES SFT_OVERRIDES WARMUP_OVERRIDES POLICY_OVERRIDES
 """.split()
 
 
@@ -257,6 +265,24 @@ class Settings:
         return f"{self['CKPT_DIR']}/filter_sft_hf"
 
     @property
+    def warms_up(self) -> bool:
+        """Whether stage 1 starts from a format warm-up (WARMUP_STEPS > 0)."""
+        return int(self["WARMUP_STEPS"]) > 0
+
+    @property
+    def warmup_ckpt(self) -> str:
+        return f"{self['CKPT_DIR']}/warmup"
+
+    @property
+    def warmup_hf(self) -> str:
+        return f"{self['CKPT_DIR']}/warmup_hf"
+
+    @property
+    def stage1_init(self) -> str:
+        """The model stage 1 (RWML) starts from: the format warm-up's HF folder, else MODEL_PATH."""
+        return self.warmup_hf if self.warms_up else self["MODEL_PATH"]
+
+    @property
     def policy_data(self) -> str:
         return f"{self['DATA_DIR']}/policy_{self['ENV']}"
 
@@ -291,7 +317,7 @@ class Settings:
 
     @property
     def policy_init(self) -> str:
-        """The model stage 2 starts from."""
+        """The model stage 2 starts from; POLICY_FROM=base is MODEL_PATH as given, never the format warm-up."""
         return self["MODEL_PATH"] if self["POLICY_FROM"] == "base" else self.stage1_hf
 
     @property

@@ -112,6 +112,10 @@ def _tau2_user(s: Settings) -> list[str]:
     return ["USER_BASE_URL"] if s.tau2 else []
 
 
+def _warms_up(s: Settings) -> bool:
+    return s.warms_up
+
+
 def _filter_builds_model(s: Settings) -> bool:
     return s["FILTER_EASY"] == "1" and not s["FILTER_MODEL_URL"]
 
@@ -140,11 +144,13 @@ TABLE = (
         steps=cmd.dataset("data_prep.build_wm_dataset", lambda s: s.wm_dir),
         inputs=cmd.episode_files,
     ),
+    # the world-model SFT triplets: the WM-SFT baseline's (POLICY_FROM=sft) and the format warm-up's data
     Stage(
         "sft_data",
         outputs=lambda s: [s.sft_dir],
         steps=cmd.dataset("data_prep.build_sft_dataset", lambda s: s.sft_dir),
         inputs=cmd.episode_files,
+        enabled=lambda s: s["POLICY_FROM"] == "sft" or s.warms_up,
     ),
     # the easy-sample filter's world model: SFT of FILTER_BASE_MODEL on a seeded FILTER_SFT_FRACTION of the train
     # tasks, served by the `filter` stage; those tasks are left out of the RL data
@@ -184,11 +190,27 @@ TABLE = (
         endpoints=lambda s: ["FILTER_MODEL_URL", "EMBED_BASE_URL"],
         enabled=lambda s: s["FILTER_EASY"] == "1",
     ),
+    # the format warm-up (WARMUP_STEPS > 0): SFT of MODEL_PATH on the stage-1 train tasks' triplets, stage 1's start
+    Stage(
+        "warmup",
+        outputs=lambda s: [s.warmup_ckpt],
+        steps=cmd.warmup,
+        inputs=lambda s: [f"{s.sft_dir}/train.parquet", f"{s.sft_dir}/val.parquet"],
+        gpu=_always,
+        enabled=_warms_up,
+    ),
+    Stage(
+        "warmup_convert",
+        outputs=lambda s: [s.warmup_hf],
+        steps=lambda s: cmd.convert(s, s.warmup_ckpt, s.warmup_hf),
+        inputs=lambda s: [s.warmup_ckpt],
+        enabled=_warms_up,
+    ),
     Stage(
         "rwml",
         outputs=lambda s: [s.stage1_ckpt],
         steps=_rwml,
-        inputs=lambda s: [cmd.rwml_train_file(s), f"{s.wm_dir}/val.parquet"],
+        inputs=lambda s: [cmd.rwml_train_file(s), f"{s.wm_dir}/val.parquet", *([s.warmup_hf] if s.warms_up else [])],
         needs=_reward,
         gpu=_always,
         endpoints=lambda s: ["JUDGE_BASE_URL" if s["REWARD"] == "judge" else "EMBED_BASE_URL"],

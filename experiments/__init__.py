@@ -1,0 +1,1 @@
+"""Experiments run with the project (each folder: one script, its config and its report)."""
