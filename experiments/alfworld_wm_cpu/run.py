@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
+from data_prep.atomic_file import write_atomic  # noqa: E402
 from data_prep.cli_errors import ArgumentParser, UsageError, run_cli  # noqa: E402
 from experiments.alfworld_wm_cpu import evaluate, metrics, report  # noqa: E402
 from recipe.rwml.cpu.checks import CPU_ENV  # noqa: E402
@@ -66,7 +67,7 @@ class Run:
 
     def add_time(self, name: str, seconds: float) -> None:
         self.timings[name] = self.timings.get(name, 0.0) + seconds
-        self.timings_file.write_text(json.dumps(self.timings, indent=1))
+        write_atomic(self.timings_file, json.dumps(self.timings, indent=1))
 
     def sh(self, name: str, argv: list[str], log: Path | None = None, env: dict[str, str] | None = None) -> None:
         """Run one command from the repo root (its output appended to `log` when given); time it under `name`."""
@@ -338,9 +339,7 @@ def evaluate_arm(run: Run, arm: str, model: Path, rows: list[dict[str, Any]], ba
     own = (f"_{arm}", "_warmup") if arm == "base" else (f"_{arm}",)
     result["wall_s"] = {k: round(v, 1) for k, v in run.timings.items() if k.endswith(own)}
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1, default=float))
-    tmp.replace(out)
+    write_atomic(out, json.dumps(result, indent=1, default=float))
     report.write(run.report_dir, run.cfg, run.timings)
 
 
@@ -357,9 +356,7 @@ def evaluate_refusals(run: Run, arm: str, model: Path, rows: list[dict[str, Any]
     result = {"arm": arm, "model": str(model.relative_to(REPO)), "seed": run.cfg.seed}
     result["world_model"] = metrics.world_model_metrics(records, seed=run.cfg.seed)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1, default=float))
-    tmp.replace(out)
+    write_atomic(out, json.dumps(result, indent=1, default=float))
     report.write(run.report_dir, run.cfg, run.timings)
 
 
