@@ -10,6 +10,7 @@ retries: an outage must stop training loudly, never turn into reward 0. So does 
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Protocol
 import numpy as np
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# torch threads of a local embedder (unset: torch's default); the CPU platform config sets 1 for its reward workers
+EMBED_THREADS_ENV = "RWML_EMBED_THREADS"
 _MINILM_NAMES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}
 
 
@@ -145,6 +148,11 @@ class SentenceTransformerEmbedder:
 
         self.model_name = model
         path = resolve_model(model)
+        threads = os.environ.get(EMBED_THREADS_ENV, "").strip()
+        if threads:  # a CPU training run gives its reward workers few threads: they embed while the rollout generates
+            import torch
+
+            torch.set_num_threads(max(1, int(threads)))
         try:
             self.model = SentenceTransformer(path, device=device, local_files_only=True)
         except Exception as e:  # noqa: BLE001 - re-raised with the model named

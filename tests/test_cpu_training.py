@@ -38,11 +38,15 @@ SMALL = [
 ]
 
 
-def train(config: str, overrides: list[str], workdir: Path) -> tuple[dict[int, dict[str, float]], Path]:
-    """Run one stage through main_rwml on the CPU backend; the console log is kept beside the checkpoints."""
+def train(
+    config: str, overrides: list[str], workdir: Path, dtype: str = "auto"
+) -> tuple[dict[int, dict[str, float]], Path]:
+    """Run one stage through main_rwml on the CPU backend (compute dtype `dtype`: auto, or forced); the console log
+    is kept beside the checkpoints."""
     log_path = workdir / f"{config}.log"
     sync_log = workdir / f"{config}.syncs.jsonl"
-    env = {**os.environ, **CPU_ENV, "RAY_DEDUP_LOGS": "0", "RWML_CPU_SYNC_LOG": str(sync_log)}
+    env = {**os.environ, **CPU_ENV, "RAY_DEDUP_LOGS": "0", "RWML_CPU_SYNC_LOG": str(sync_log), "RWML_CPU_DTYPE": dtype}
+    env["TENSORBOARD_DIR"] = str(workdir / f"{config}.tensorboard")
     cmd = [sys.executable, "-m", "recipe.rwml.main_rwml", "--config-name", config, *SMALL, *overrides]
     with open(log_path, "w") as log:
         proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=900)
@@ -121,6 +125,25 @@ def data(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     return {"root": root, "model": tiny_model_dir, "wm": root / "wm", "policy": root / "policy"}
 
 
+def other_dtype() -> str:
+    """The dtype this machine's CPU does not choose: stage 1 is forced to it, so CI runs both paths on any CPU."""
+    from recipe.rwml.cpu.precision import choose_precision
+
+    return {"fp32": "bf16", "bf16": "fp32"}[choose_precision("auto").dtype]
+
+
+def assert_compute_settings(syncs: Path, dtype: str) -> None:
+    """Every sync: the server holds the weights in the run's dtype; server and FSDP worker use the run's threads
+    (Ray would have started the worker on one)."""
+    from recipe.rwml.cpu.precision import compute_threads
+
+    records = [json.loads(line) for line in syncs.read_text().splitlines()]
+    assert records
+    for record in records:
+        assert record["dtype"] == {"fp32": "float32", "bf16": "bfloat16"}[dtype], record["dtype"]
+        assert record["server_threads"] == record["trainer_threads"] == compute_threads(), record
+
+
 @pytest.fixture(scope="module")
 def stage1(data: dict[str, Path]) -> dict:
     ckpt = data["root"] / "rwml"
@@ -136,8 +159,9 @@ def stage1(data: dict[str, Path]) -> dict:
             "actor_rollout_ref.actor.entropy_coeff=0.01",
         ],
         data["root"],
+        dtype=other_dtype(),
     )
-    return {"steps": steps, "syncs": syncs, "ckpt": ckpt}
+    return {"steps": steps, "syncs": syncs, "ckpt": ckpt, "dtype": other_dtype()}
 
 
 def test_stage1_trains_and_reports_verl_metrics(stage1: dict) -> None:
@@ -160,6 +184,8 @@ def test_stage1_trains_and_reports_verl_metrics(stage1: dict) -> None:
         # the server generated with the actor's weights: its log-probs match the actor's recomputation
         assert metrics["training/rollout_probs_diff_max"] < 1e-2
     assert (stage1["ckpt"] / "latest_checkpointed_iteration.txt").read_text().strip() == "2"
+    assert_compute_settings(stage1["syncs"], stage1["dtype"])
+    assert list((stage1["ckpt"].parent / "rwml_trainer.tensorboard").glob("events.out.tfevents.*"))
 
 
 def test_stage1_update_changes_the_actor_and_the_server_follows(stage1: dict, data: dict[str, Path]) -> None:
@@ -188,7 +214,8 @@ def test_stage1_update_changes_the_actor_and_the_server_follows(stage1: dict, da
 def stage1_hf(stage1: dict, data: dict[str, Path]) -> Path:
     target = data["root"] / "rwml_hf"
     proc = subprocess.run(
-        [sys.executable, "scripts/convert_to_hf.py", "--ckpt-dir", str(stage1["ckpt"]), "--target-dir", str(target)],
+        [sys.executable, "scripts/convert_to_hf.py", "--ckpt-dir", str(stage1["ckpt"]), "--target-dir", str(target)]
+        + ["--dtype", "fp32"],  # as the CPU schedule converts
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -207,7 +234,7 @@ def test_stage1_checkpoint_converts_loads_and_generates(stage1_hf: Path, stage1:
     saved = checkpoint_weights(stage1["ckpt"] / "global_step_2")
     merged = model.state_dict()
     for name, tensor in saved.items():
-        assert torch.allclose(merged[name].float(), tensor.float(), atol=1e-2), name  # merger writes bf16
+        assert torch.equal(merged[name], tensor.float()), name  # fp32: the trained weights exactly
     ids = tokenizer.apply_chat_template(
         [{"role": "user", "content": "look"}], add_generation_prompt=True, return_tensors="pt", return_dict=True
     )
@@ -239,3 +266,6 @@ def test_stage2_windowed_plays_alfworld_from_the_stage1_model(stage1_hf: Path, d
         assert -0.3 - 1e-6 <= metrics["critic/score/min"] <= metrics["critic/score/max"] <= 1.0
     assert (ckpt / "global_step_2" / "actor").is_dir()
     assert len(syncs.read_text().splitlines()) >= 2
+    from recipe.rwml.cpu.precision import choose_precision
+
+    assert_compute_settings(syncs, choose_precision("auto").dtype)  # stage 2 on the automatic choice

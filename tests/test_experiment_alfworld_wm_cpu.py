@@ -130,13 +130,14 @@ def test_report_tables_come_from_measured_outputs(tmp_path: Path, tiny_pair) -> 
 
 
 def test_fp32_export_keeps_an_update_that_bf16_rounds_away(tmp_path: Path, tiny_model_dir: Path) -> None:
-    """One verl SFT step at lr 1e-5 on CPU, exported by run.export_fp32: the weights are the shard's own fp32
-    values, so the model differs from the base, while bf16 (what verl's merger writes) rounds most of it away."""
+    """One verl SFT step at lr 1e-5 on CPU, converted as run.py converts (convert_to_hf --dtype fp32): the weights
+    are the shard's own fp32 values, so the model differs from the base, while bf16 (what verl's merger writes)
+    rounds most of it away."""
     import shutil
 
     import torch
 
-    from experiments.alfworld_wm_cpu.run import export_fp32
+    from recipe.rwml.convert_to_hf import convert, find_actor_dir
 
     # as in the SmolLM2 folder: the tokenizer's eos (<|im_start|>) is not the model's stop token (<|im_end|>)
     model_dir = tmp_path / "model"
@@ -146,7 +147,7 @@ def test_fp32_export_keeps_an_update_that_bf16_rounds_away(tmp_path: Path, tiny_
     chat = [{"role": "user", "content": "go to countertop 1"}, {"role": "assistant", "content": TRUTH}]
     proc = sft_on_cpu(model_dir, chat, tmp_path, steps=1, lr=1e-5)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    export_fp32(tmp_path / "ckpt", tmp_path / "hf")
+    convert(find_actor_dir(tmp_path / "ckpt"), tmp_path / "hf", check=False, dtype="fp32")
     trained, tokenizer = evaluate.load_model(tmp_path / "hf")
     base, _ = evaluate.load_model(model_dir)
     shard = torch.load(tmp_path / "ckpt/global_step_1/model_world_size_1_rank_0.pt", weights_only=False)

@@ -234,7 +234,9 @@ def test_commands_of_the_filter_baselines_and_moe(tmp_path: Path) -> None:
     s = settings(tmp_path, "wm_sft_baseline")
     (train,) = commands(s, "sft")
     assert f"data.train_files={data}/sft_tau2/train.parquet" in train and "model.path=Qwen/Qwen3-8B" in train
-    assert commands(s, "convert_stage1")[0].endswith(f"--ckpt-dir {ckpt}/wm_sft --target-dir {ckpt}/wm_sft_hf")
+    assert commands(s, "convert_stage1")[0].endswith(
+        f"--ckpt-dir {ckpt}/wm_sft --target-dir {ckpt}/wm_sft_hf --dtype bf16"
+    )
     assert f"actor_rollout_ref.model.path={ckpt}/wm_sft_hf " in commands(s, "policy")[0]
     s = settings(tmp_path, "wm_sft_baseline", NNODES="2", TORCHRUN_ARGS="--rdzv-backend c10d", SFT_OVERRIDES="a=1")
     assert "torch.distributed.run --nnodes 2 --nproc_per_node 8 --rdzv-backend c10d -m " in commands(s, "sft")[0]
@@ -345,7 +347,8 @@ def test_dry_run_prints_both_stages_in_order_with_resolved_commands(tmp_path: Pa
     assert "actor_rollout_ref.model.path=Qwen/Qwen3-8B" in stage1 and "n_gpus_per_node=8 trainer.nnodes=1" in stage1
     assert "    actor_rollout_ref.actor.kl_loss_coef = 0.001" in run.out
     assert "    data.max_prompt_length = 10240" in run.out
-    assert run.command(f"--ckpt-dir {ckpt}/rwml ").endswith(f"--ckpt-dir {ckpt}/rwml --target-dir {ckpt}/rwml_hf")
+    convert = run.command(f"--ckpt-dir {ckpt}/rwml ")
+    assert convert.endswith(f"--ckpt-dir {ckpt}/rwml --target-dir {ckpt}/rwml_hf --dtype bf16")  # GPU: verl's merger
     # stage 2 starts from the converted stage-1 checkpoint
     stage2 = run.command("--config-name policy_trainer")
     assert f"actor_rollout_ref.model.path={ckpt}/rwml_hf" in stage2
@@ -432,9 +435,11 @@ def test_cpu_schedule_dry_run_serves_and_trains_on_the_cpu_backend(tmp_path: Pat
     assert f"data.train_files={run.data}/sft_alfworld/train.parquet " in warmup
     assert warmup.endswith(
         "data.train_batch_size=8 optim.lr=1e-4 trainer.total_training_steps=10 trainer.total_epochs=10 "
-        "trainer.save_freq=1 trainer.max_ckpt_to_keep=1"
-    )
-    assert run.command(f"--ckpt-dir {run.ckpt}/warmup ").endswith(f"--target-dir {run.ckpt}/warmup_hf")
+        f"trainer.save_freq=1 trainer.max_ckpt_to_keep=1 '2>&1 | tee -a {run.ckpt}/logs/warmup.log'"
+    )  # its console log kept like the GRPO stages' (curves: logs/warmup.png), TensorBoard events beside it
+    assert warmup.startswith(f"+ TENSORBOARD_DIR={run.ckpt}/logs/tensorboard/warmup ")
+    # the CPU schedule converts in fp32: the next stage trains from it, a few small-lr steps would round away in bf16
+    assert run.command(f"--ckpt-dir {run.ckpt}/warmup ").endswith(f"--target-dir {run.ckpt}/warmup_hf --dtype fp32")
     assert f" actor_rollout_ref.model.path={run.ckpt}/warmup_hf " in stage1
     assert f"    actor_rollout_ref.model.path = {run.ckpt}/warmup_hf" in run.out  # the composed config
     run = schedule(tmp_path, "run_wm_sft_cpu.sh --dry-run", MODEL_PATH=str(model))  # the WM-SFT baseline

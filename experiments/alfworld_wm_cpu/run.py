@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -41,6 +40,8 @@ from omegaconf import OmegaConf  # noqa: E402
 from data_prep.atomic_file import write_atomic  # noqa: E402
 from data_prep.cli_errors import ArgumentParser, UsageError, run_cli  # noqa: E402
 from experiments.alfworld_wm_cpu import evaluate, metrics, report  # noqa: E402
+from recipe.rwml.convert_to_hf import convert as convert_checkpoint  # noqa: E402
+from recipe.rwml.convert_to_hf import find_actor_dir  # noqa: E402
 from recipe.rwml.cpu.checks import CPU_ENV  # noqa: E402
 from recipe.rwml.train_log import parse_steps  # noqa: E402
 from reward_score import compute_score_batch  # noqa: E402
@@ -182,43 +183,12 @@ def refusal_rows(run: Run) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------ training
 
 
-def export_fp32(ckpt: Path, out: Path) -> None:
-    """The last checkpoint in `ckpt` (verl's tracker file) as an HF folder in float32, from its single FSDP shard.
-
-    verl's model merger (scripts/convert_to_hf.py) writes bfloat16: an Adam step at lr 1e-5 moves a weight by about
-    1e-5, below bf16's resolution for most weights, so a few steps of training would mostly round away. A 1-rank
-    checkpoint holds every weight whole in `model_world_size_1_rank_0.pt`; it is loaded strictly into the model
-    built from the checkpoint's own `huggingface/` config, saved with its tokenizer and generation config, and
-    renamed into place.
-    """
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
-    step = (ckpt / "latest_checkpointed_iteration.txt").read_text().strip()
-    folder = ckpt / f"global_step_{step}"
-    folder = folder / "actor" if (folder / "actor").is_dir() else folder  # the PPO trainer nests the actor
-    shards = sorted(folder.glob("model_world_size_*_rank_*.pt"))
-    if [s.name for s in shards] != ["model_world_size_1_rank_0.pt"]:
-        raise UsageError(f"{folder} is not a 1-rank checkpoint", str(folder), "train with one FSDP rank")
-    state = torch.load(shards[0], map_location="cpu", weights_only=False)
-    state = {k: getattr(v, "_local_tensor", v).float() for k, v in state.items()}  # DTensor of one rank: whole
-    model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(folder / "huggingface"), dtype=torch.float32)
-    model.load_state_dict(state, strict=True)
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    AutoTokenizer.from_pretrained(folder / "huggingface").save_pretrained(tmp)
-    # the model's own stop tokens: verl rewrites config.json's eos with the tokenizer's, which for the SmolLM2 folder
-    # is <|im_start|>; the checkpoint keeps the original generation_config.json (eos <|im_end|>)
-    shutil.copy(folder / "huggingface" / "generation_config.json", tmp / "generation_config.json")
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-
-
 def convert(run: Run, name: str, ckpt: Path, hf: Path) -> Path:
     if not done(hf):
         start = time.time()
-        export_fp32(ckpt, hf)
+        # fp32: verl's merger writes bf16, and an Adam step at lr 1e-5 moves most weights by less than bf16's
+        # resolution, so a few steps of training would mostly round away
+        convert_checkpoint(find_actor_dir(ckpt), hf, check=False, dtype="fp32")
         run.add_time(f"convert_{name}", time.time() - start)
         mark(hf)
     return hf

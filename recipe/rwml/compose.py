@@ -73,6 +73,9 @@ def compose_stage(stage: str, overrides: Sequence[str] | None = None) -> DictCon
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    from recipe.rwml.cpu.precision import register_resolvers
+
+    register_resolvers()  # +platform=cpu reads ${rwml_cpu_dtype:}
     name = stage_config_name(stage)
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()

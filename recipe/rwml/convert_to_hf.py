@@ -6,7 +6,9 @@ in `<default_local_dir>/latest_checkpointed_iteration.txt`. The command picks th
 tracker file, else the highest N), runs verl's own merger as a subprocess
 (`python -m verl.model_merger merge --backend fsdp --local_dir ... --target_dir ...`) into a temporary folder
 next to the target, loads the result with transformers, generates a few tokens from a chat-templated prompt,
-and only then renames it to the target (an earlier conversion there is replaced).
+and only then renames it to the target (an earlier conversion there is replaced). verl's merger writes bfloat16;
+`--dtype fp32` joins the shards in full precision instead (a few small-lr steps round away in bf16), as the CPU
+schedules convert.
 
 A run killed with `kill -9` leaves its temporary folder `.<target>.converting-<pid>/` (a whole merged model); the
 next conversion into the same folder removes those of processes that are gone, never a live one's, and says so on
@@ -37,6 +39,7 @@ from data_prep.cli_errors import ArgumentParser, run_cli
 
 TRACKER_FILE = "latest_checkpointed_iteration.txt"  # verl.utils.checkpoint.checkpoint_manager
 STEP_DIR_RE = re.compile(r"^global_step_(\d+)$")
+DTYPES = ("bf16", "fp32")  # weights of a converted model
 TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json")
 CHECK_PROMPT = "You are in the middle of a room. Your task is to: put a clean apple in fridge. What do you do first?"
 CHECK_NEW_TOKENS = 8
@@ -174,6 +177,52 @@ def run_merger(actor_dir: Path, out_dir: Path, backend: str = "fsdp") -> None:
         )
 
 
+def merge_shards(actor_dir: Path, world_size: int) -> dict:
+    """The full fp32 state dict of an FSDP2 checkpoint: each DTensor's local shards joined along its sharded dim."""
+    import torch
+    from torch.distributed.tensor import Shard
+
+    shards = [
+        torch.load(actor_dir / f"model_world_size_{world_size}_rank_{rank}.pt", map_location="cpu", weights_only=False)
+        for rank in range(world_size)
+    ]
+    state = {}
+    for name, first in shards[0].items():
+        placement = first.placements[0] if hasattr(first, "placements") else None
+        pieces = [getattr(shard[name], "_local_tensor", shard[name]) for shard in shards]
+        if isinstance(placement, Shard) and world_size > 1:
+            state[name] = torch.cat(pieces, dim=placement.dim).float()
+        else:  # replicated, or one rank: the local tensor is the whole weight
+            state[name] = pieces[0].float()
+    return state
+
+
+def save_fp32(actor_dir: Path, world_size: int, out_dir: Path) -> None:
+    """The checkpoint as an HF folder in float32, built from its own `huggingface/` config and tokenizer.
+
+    verl's model merger always writes bfloat16: an Adam step at a small lr moves most weights by less than bf16's
+    resolution, so a few steps of fp32 training (the CPU backend on a CPU without native bf16) would mostly round
+    away. This loads the shards strictly into the model built from the checkpoint's config instead."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    hf = actor_dir / "huggingface"
+    config = AutoConfig.from_pretrained(hf)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    state = merge_shards(actor_dir, world_size)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    tied = {"lm_head.weight"} if getattr(config, "tie_word_embeddings", False) else set()
+    if set(missing) - tied or unexpected:
+        raise ConversionError(
+            f"{actor_dir}: the shards do not match the model of {hf / 'config.json'} "
+            f"(missing {sorted(set(missing) - tied)[:5]}, unexpected {sorted(unexpected)[:5]})"
+        )
+    model.save_pretrained(out_dir)
+    AutoTokenizer.from_pretrained(hf).save_pretrained(out_dir)
+    if (hf / "generation_config.json").is_file():  # the model's own stop tokens, as the merger keeps them
+        shutil.copy(hf / "generation_config.json", out_dir / "generation_config.json")
+
+
 def check_hf_model(hf_dir: str | Path, prompt: str = CHECK_PROMPT, max_new_tokens: int = CHECK_NEW_TOKENS) -> str:
     """Load `hf_dir` with transformers, generate from a chat-templated prompt; return a one-line summary."""
     import torch
@@ -257,8 +306,13 @@ def remove_stale_temp_dirs(target: Path) -> list[Path]:
     return removed
 
 
-def convert(actor_dir: str | Path, target_dir: str | Path, backend: str = "fsdp", check: bool = True) -> str:
-    """Convert one actor folder into `target_dir` (written whole or not at all); return the check summary."""
+def convert(
+    actor_dir: str | Path, target_dir: str | Path, backend: str = "fsdp", check: bool = True, dtype: str = "bf16"
+) -> str:
+    """Convert one actor folder into `target_dir` (written whole or not at all) with weights in `dtype` (bf16: verl's
+    model merger; fp32: the shards joined in full precision); return the check summary."""
+    if dtype not in DTYPES:
+        raise ConversionError(f"dtype {dtype}: expected one of {', '.join(DTYPES)}")
     actor_dir, target = Path(actor_dir).resolve(), Path(target_dir).resolve()
     world_size = check_actor_dir(actor_dir)
     remove_stale_temp_dirs(target)
@@ -270,8 +324,11 @@ def convert(actor_dir: str | Path, target_dir: str | Path, backend: str = "fsdp"
     tmp_dir = target.parent / f".{target.name}.converting-{os.getpid()}"
     shutil.rmtree(tmp_dir, ignore_errors=True)
     try:
-        print(f"[convert_to_hf] merging {world_size} FSDP shard(s) from {actor_dir}", flush=True)
-        run_merger(actor_dir, tmp_dir, backend)
+        print(f"[convert_to_hf] merging {world_size} FSDP shard(s) from {actor_dir} into {dtype}", flush=True)
+        if dtype == "fp32":
+            save_fp32(actor_dir, world_size, tmp_dir)
+        else:
+            run_merger(actor_dir, tmp_dir, backend)
         summary = check_hf_model(tmp_dir) if check else "check skipped (--no-check)"
         _install(tmp_dir, target)
     finally:
@@ -289,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     pick.add_argument("--actor-dir", help="convert this global_step_N/actor folder (--ckpt-dir not needed)")
     parser.add_argument("--backend", default="fsdp", choices=["fsdp"], help="checkpoint backend (FSDP only)")
     parser.add_argument("--no-check", action="store_true", help="skip loading and generating with transformers")
+    parser.add_argument(
+        "--dtype",
+        default="bf16",
+        choices=DTYPES,
+        help="weights of the HF model: bf16 (verl's merger, default) or fp32 (full precision, for small updates)",
+    )
     return parser
 
 
@@ -298,7 +361,7 @@ def convert_command(argv: list[str] | None = None) -> int:
     if args.actor_dir is None and args.ckpt_dir is None:
         build_parser().error("give --ckpt-dir (or --actor-dir for one checkpoint folder)")
     actor_dir = Path(args.actor_dir) if args.actor_dir else find_actor_dir(args.ckpt_dir, args.step)
-    summary = convert(actor_dir, args.target_dir, backend=args.backend, check=not args.no_check)
+    summary = convert(actor_dir, args.target_dir, backend=args.backend, check=not args.no_check, dtype=args.dtype)
     print(f"[convert_to_hf] {actor_dir} -> {Path(args.target_dir)}: {summary}", flush=True)
     return 0
 

@@ -27,6 +27,13 @@ def main(config: DictConfig) -> None:
 
     from verl.trainer.main_ppo import main as verl_main
 
+    from recipe.rwml.cpu import cpu_selected
+
+    if cpu_selected():
+        from recipe.rwml.cpu.precision import run_precision
+
+        print(run_precision().line(), flush=True)
+
     verl_main(config)  # a hydra.main function called with a config runs on it: validation, then the Ray trainer
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from recipe.rwml.cpu.precision import choose_precision
+
 PLUGIN_MODULE = "recipe.rwml.cpu"
 ENTRY_POINT = "rwml_cpu"
 # What a process needs in its environment to train on the CPU backend (the schedule exports it under PLATFORM=cpu).
@@ -65,6 +67,23 @@ def cpu_config_errors(cfg: Any) -> list[str]:
         errors.append(f"trainer.device={_get(cfg, 'trainer.device')}: set cpu")
     if _get(cfg, "critic.enable"):
         errors.append("critic.enable=true: the CPU backend runs GRPO without a critic")
+    if _get(cfg, "trainer.v1.sampler.custom_sampler.name") == "CPUReplayBuffer":
+        mode = _get(cfg, "trainer.v1.trainer_mode")
+        if mode not in (None, "sync"):
+            errors.append(
+                f"trainer.v1.trainer_mode={mode}: the CPU backend's replay buffer is verl's sync one; use sync, or "
+                "set trainer.v1.sampler.custom_sampler.path=null trainer.v1.sampler.custom_sampler.name=null"
+            )
+        if _get(cfg, "algorithm.filter_groups.enable") or _get(cfg, "trainer.v1.sampler.sync_refill_failed_groups"):
+            errors.append(
+                "algorithm.filter_groups.enable / trainer.v1.sampler.sync_refill_failed_groups: verl gives a custom "
+                "replay buffer no group filtering; set trainer.v1.sampler.custom_sampler.path=null "
+                "trainer.v1.sampler.custom_sampler.name=null to use verl's own (it polls every 2 s)"
+            )
+    try:
+        choose_precision()
+    except ValueError as exc:
+        errors.append(f"{exc} (the compute dtype of every engine and server)")
     ranks = int(_get(cfg, "trainer.n_gpus_per_node") or 0) * int(_get(cfg, "trainer.nnodes") or 1)
     logical = _get(cfg, "ray_kwargs.ray_init.num_gpus")
     if logical is None or int(logical) < ranks:

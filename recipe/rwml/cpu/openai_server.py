@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import time
 import uuid
 from pathlib import Path
@@ -33,6 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from recipe.rwml.cpu.generator import BatchedGenerator, SamplingSpec
+from recipe.rwml.cpu.precision import DTYPE_ENV, DTYPES, THREADS_ENV, choose_precision, compute_threads
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +73,19 @@ class APIError(Exception):
 
 
 def load_engine(
-    model_dir: str | Path, *, max_batch_size: int = 16, max_model_len: int = 4096, seed: int = 0
+    model_dir: str | Path,
+    *,
+    max_batch_size: int = 16,
+    max_model_len: int = 4096,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float32,
 ) -> tuple[Any, BatchedGenerator, dict[str, Any]]:
-    """Tokenizer, the shared generator over a float32 copy of the checkpoint, and the checkpoint's sampling defaults."""
+    """Tokenizer, the shared generator over a `dtype` copy of the checkpoint, and the checkpoint's sampling defaults."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     # a local directory only: nothing is looked up on the Hub, whatever HF_HUB_OFFLINE says
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype, local_files_only=True)
     eos = model.generation_config.eos_token_id
     eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
     if tokenizer.eos_token_id is not None:
@@ -273,21 +278,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-batch-size", type=int, default=16, help="requests decoded together at most")
     parser.add_argument("--max-model-len", type=int, default=4096, help="prompt + completion tokens at most")
     parser.add_argument("--seed", type=int, default=0, help="seeds requests that send no seed")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
+    threads_help = f"torch CPU threads (default: ${THREADS_ENV}, else all cores)"
+    parser.add_argument("--threads", type=int, default=None, help=threads_help)
+    parser.add_argument(
+        "--dtype",
+        choices=DTYPES,
+        default=None,
+        help=f"compute dtype (default: ${DTYPE_ENV}, else auto: bf16 where the CPU has native bf16, else fp32)",
+    )
     args = parser.parse_args(argv)
 
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    torch.set_num_threads(max(1, args.threads or os.cpu_count() or 1))
+    torch.set_num_threads(max(1, args.threads or compute_threads()))
+    precision = choose_precision(args.dtype)
     name = args.served_model_name or args.model
     tokenizer, generator, defaults = load_engine(
-        args.model, max_batch_size=args.max_batch_size, max_model_len=args.max_model_len, seed=args.seed
+        args.model,
+        max_batch_size=args.max_batch_size,
+        max_model_len=args.max_model_len,
+        seed=args.seed,
+        dtype=precision.torch_dtype,
     )
     app = create_app(tokenizer, generator, name, max_model_len=args.max_model_len, sampling_defaults=defaults)
     print(
         f"serving {name!r} ({args.model}) at http://{args.host}:{args.port}/v1 "
         f"(max batch {args.max_batch_size}, max-model-len {args.max_model_len}, {torch.get_num_threads()} threads, "
+        f"{precision.dtype}: {precision.reason}, "
         f"sampling defaults {defaults or 'none'})",
         flush=True,
     )

@@ -24,6 +24,7 @@ from verl.workers.rollout.base import BaseRollout
 from verl.workers.rollout.replica import RolloutMode, RolloutReplica, TokenOutput
 
 from recipe.rwml.cpu.generator import BatchedGenerator, SamplingSpec
+from recipe.rwml.cpu.precision import choose_precision, use_compute_threads
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +56,14 @@ class HFRolloutServer:
     def launch_server(self) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        threads = int(os.environ.get("RWML_CPU_ROLLOUT_THREADS", os.cpu_count() or 1))
-        torch.set_num_threads(max(1, threads))  # Ray starts actors with OMP_NUM_THREADS=1
+        use_compute_threads()  # Ray starts actors with OMP_NUM_THREADS=1
         path = self.model_config.get("local_path") or self.model_config.path
         trust = bool(self.model_config.get("trust_remote_code", False))
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, trust_remote_code=trust)
+        # the dtype the actor computes in (fp32 or bf16, recipe/rwml/cpu/precision.py): the rollout samples from the
+        # same numerics verl's old log-probs are computed with
+        dtype = choose_precision().torch_dtype
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, trust_remote_code=trust)
         eos = model.generation_config.eos_token_id
         eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
         if tokenizer.eos_token_id is not None:
@@ -105,7 +108,9 @@ class HFRolloutServer:
             extra_fields={"global_steps": self.global_steps},
         )
 
-    async def update_weights(self, state: dict[str, torch.Tensor], global_steps: int | None = None) -> int:
+    async def update_weights(
+        self, state: dict[str, torch.Tensor], global_steps: int | None = None, trainer_threads: int | None = None
+    ) -> int:
         await self.generator.load_state_dict(state)
         self.weight_syncs += 1
         if global_steps is not None:
@@ -118,6 +123,9 @@ class HFRolloutServer:
                 "global_steps": global_steps,
                 "tensors": len(state),
                 "generate_s": self.generator.busy_s,
+                "dtype": str(next(self.generator.model.parameters()).dtype).removeprefix("torch."),
+                "server_threads": torch.get_num_threads(),
+                "trainer_threads": trainer_threads,  # the FSDP worker's torch threads (Ray's default would be 1)
                 "fingerprint": weight_fingerprint(self.generator.model.state_dict()),
             }
             with open(log, "a") as f:
@@ -203,7 +211,7 @@ class HFServerAdapter(BaseRollout):
         state = {}
         for name, tensor in weights:  # every rank iterates: gathering a sharded tensor is a collective
             state[name] = tensor.detach().to("cpu", copy=True)
-        await self._server().update_weights.remote(state, global_steps)
+        await self._server().update_weights.remote(state, global_steps, torch.get_num_threads())
         self.last_sync_s = time.perf_counter() - start
         logger.info(
             "rank %s: %d tensors synced to the hf server in %.2fs", self.replica_rank, len(state), self.last_sync_s

@@ -23,9 +23,13 @@ GLOO = "gloo"
 
 
 def initialize_global_process_group_gloo(timeout_second: int = 36000) -> tuple[int, int, int]:
-    """verl's `initialize_global_process_group` (torchrun ranks: the SFT trainer) with the backend "gloo"."""
+    """verl's `initialize_global_process_group` (torchrun ranks: the SFT trainer) with the backend "gloo"; the rank
+    computes on the run's threads (torchrun sets OMP_NUM_THREADS=1 for more than one rank per node)."""
     import torch.distributed
 
+    from recipe.rwml.cpu.precision import use_compute_threads
+
+    use_compute_threads()
     torch.distributed.init_process_group(
         backend=GLOO,
         timeout=timedelta(seconds=timeout_second),

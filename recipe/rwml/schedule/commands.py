@@ -64,7 +64,8 @@ def platform_overrides(s: Settings) -> list[str]:
 
 def convert(s: Settings, ckpt: str, hf: str) -> list[Step]:
     """A verl checkpoint folder to an HF model folder."""
-    return [Command(python(s, "scripts/convert_to_hf.py", "--ckpt-dir", ckpt, "--target-dir", hf))]
+    argv = python(s, "scripts/convert_to_hf.py", "--ckpt-dir", ckpt, "--target-dir", hf)
+    return [Command([*argv, "--dtype", s["CONVERT_DTYPE"]])]
 
 
 def base_model(s: Settings) -> list[Step]:
@@ -185,10 +186,11 @@ def sft_train(
     argv += [f"data.train_files={data}/train.parquet", f"data.val_files={data}/val.parquet"]
     argv += [f"data.max_length={max_len}", f"data.max_token_len_per_gpu={max_len}", f"model.path={base_model}"]
     argv += [f"trainer.default_local_dir={ckpt}", "trainer.project_name=rwml"]
-    argv += [f"trainer.experiment_name={s['RUN_NAME']}-{s['ENV']}-{name}", "trainer.logger=[console]"]
+    argv += [f"trainer.experiment_name={s['RUN_NAME']}-{s['ENV']}-{name}"]
+    argv += [] if s.cpu else ["trainer.logger=[console]"]  # the CPU config's: console and tensorboard
     if overrides is None:
         overrides = ["trainer.total_epochs=2", *s.words("SFT_OVERRIDES")]
-    return [Command([*argv, *overrides])]
+    return [Logged(name, [*argv, *overrides])]
 
 
 def warmup(s: Settings) -> list[Step]:

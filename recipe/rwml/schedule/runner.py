@@ -24,6 +24,7 @@ from recipe.rwml.schedule.server import ModelServer
 from recipe.rwml.schedule.settings import PRINTED, ScheduleError, Settings
 from recipe.rwml.schedule.stages import Stage, done_marker
 from recipe.rwml.schedule.steps import Command, ConfigCheck, Logged, MakeDir, Serve, Step, StopServer, shell_quote
+from recipe.rwml.train_curves import plot_log
 
 
 class CommandFailed(Exception):
@@ -46,8 +47,11 @@ def process_env(s: Settings, environ: Mapping[str, str]) -> dict[str, str]:
     env.update(LITELLM_LOCAL_MODEL_COST_MAP="True", TOKENIZERS_PARALLELISM="false")
     if s.cpu:  # verl's CPU backend, in every process verl starts: Ray workers, torchrun ranks (recipe/rwml/cpu/)
         from recipe.rwml.cpu.checks import CPU_ENV  # imports verl: only here, as the config checks do
+        from recipe.rwml.cpu.precision import export_to_workers
 
         env.update(CPU_ENV)
+        if precision := export_to_workers(env):  # one dtype and thread count for every stage (a bad value: the
+            print(precision.line())  # config checks name it)
     return env
 
 
@@ -69,9 +73,9 @@ class Runner:
     def echo(self, argv: Sequence[str]) -> None:
         print("+ " + shell_quote(list(argv)))
 
-    def call(self, argv: Sequence[str], **kwargs: object) -> subprocess.Popen:
+    def call(self, argv: Sequence[str], env: Mapping[str, str] | None = None, **kwargs: object) -> subprocess.Popen:
         try:
-            return subprocess.Popen(list(argv), env=self.env, **kwargs)
+            return subprocess.Popen(list(argv), env=dict(self.env if env is None else env), **kwargs)
         except OSError as exc:
             print(f"{argv[0]}: {exc.strerror}", file=sys.stderr)
             raise CommandFailed(127) from None
@@ -93,20 +97,29 @@ class Runner:
             os.makedirs(step.path, exist_ok=True)
 
     def logged(self, step: Logged) -> None:
-        """Run with the console output also appended to $CKPT_DIR/logs/<log>.log (a resumed stage adds to it)."""
+        """Run a training stage with its console output also appended to $CKPT_DIR/logs/<log>.log (a resumed stage
+        adds to it), its TensorBoard events in $CKPT_DIR/logs/tensorboard/<log>, and its curves drawn into
+        $CKPT_DIR/logs/<log>.png when it stops (failed or not)."""
         log = Path(f"{self.s['CKPT_DIR']}/logs/{step.log}.log")
-        self.echo([*step.argv, f"2>&1 | tee -a {log}"])
+        tensorboard = log.parent / "tensorboard" / step.log
+        self.echo([f"TENSORBOARD_DIR={tensorboard}", *step.argv, f"2>&1 | tee -a {log}"])
         if self.dry_run:
             return
         log.parent.mkdir(parents=True, exist_ok=True)
-        process = self.call(step.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        with log.open("ab") as out, process.stdout:
-            while chunk := os.read(process.stdout.fileno(), 65536):  # as it comes: progress bars, live metrics
-                sys.stdout.buffer.write(chunk)
-                sys.stdout.buffer.flush()
-                out.write(chunk)
-                out.flush()
-        if rc := exit_status(process.wait()):
+        env = {**self.env, "TENSORBOARD_DIR": str(tensorboard)}
+        process = self.call(step.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        try:
+            with log.open("ab") as out, process.stdout:
+                while chunk := os.read(process.stdout.fileno(), 65536):  # as it comes: progress bars, live metrics
+                    sys.stdout.buffer.write(chunk)
+                    sys.stdout.buffer.flush()
+                    out.write(chunk)
+                    out.flush()
+            rc = exit_status(process.wait())
+        finally:
+            if png := plot_log(log):
+                print(f"curves: {png}; tensorboard: {tensorboard}", flush=True)
+        if rc:
             raise CommandFailed(rc)
 
     def check_config(self, step: ConfigCheck) -> None:
@@ -224,6 +237,10 @@ def run_schedule(
         print("dry run: nothing was run")
         return 0
     print(f"schedule finished; outputs in {s['DATA_DIR']} and {s['CKPT_DIR']}")
+    curves = sorted(Path(s["CKPT_DIR"], "logs").glob("*.png"))
+    if curves:
+        print(f"training curves: {', '.join(map(str, curves))}")
+        print(f"tensorboard --logdir {Path(s['CKPT_DIR'], 'logs', 'tensorboard')}")
     logs = [f"{name}={s['CKPT_DIR']}/logs/{name}.log" for name in ("rwml", "policy")]
     logs = [log for log in logs if os.path.isfile(log.split("=", 1)[1])]
     if not logs:

@@ -132,12 +132,16 @@ DEFAULTS: dict[str, Default] = {
     "WARMUP_OVERRIDES": "",
     "POLICY_OVERRIDES": "",
     "POLICY_FROM": "rwml",  # where stage 2 starts: rwml | sft | base
+    # weights of the converted HF checkpoints: bf16 (verl's merger) on GPU; fp32 under PLATFORM=cpu, where the next
+    # stage trains from them and a few small-lr steps would round away in bf16
+    "CONVERT_DTYPE": lambda v: "fp32" if v["PLATFORM"] == "cpu" else "bf16",
 }
 
 CHOICES: dict[str, tuple[str, str]] = {
     "PLATFORM": ("gpu cpu", "gpu or cpu"),
     "ENV": ("alfworld tau2", "alfworld or tau2"),
     "POLICY_FROM": ("rwml sft base", "rwml, sft or base"),
+    "CONVERT_DTYPE": ("bf16 fp32", "bf16 or fp32"),
     "COLLECT_POLICY": ("model scripted", "model or scripted"),
     "REWARD": ("embedding judge", "embedding or judge"),
 }
@@ -192,7 +196,7 @@ POLICY_BASE_URL POLICY_MODEL_NAME ALFWORLD_DATA ALFWORLD_TRAIN_SPLIT ALFWORLD_EV
 USER_BASE_URL EPISODES_PER_TASK COLLECT_MAX_STEPS HISTORY COLLECT_WORKERS COLLECT_POLICY COLLECT_EPSILON MAX_TOKENS
 FILTER_EASY FILTER_BASE_MODEL WARMUP_STEPS
 FILTER_SFT_FRACTION FILTER_MODEL_URL FILTER_MODEL_NAME FILTER_EXCLUDE_TASKS_FROM EMBED_MODEL EMBED_BASE_URL
-EMBED_INSTRUCTION REWARD JUDGE_BASE_URL JUDGE_MODEL
+EMBED_INSTRUCTION REWARD JUDGE_BASE_URL JUDGE_MODEL CONVERT_DTYPE
 POLICY_FROM EVAL_STAGE1 EVAL_RUNS EVAL_MAX_STEPS RWML_OVERRIDES SFT_OVERRIDES WARMUP_OVERRIDES POLICY_OVERRIDES
 """.split()
 
