@@ -28,9 +28,8 @@ from omegaconf import OmegaConf
 
 DTYPE_ENV = "RWML_CPU_DTYPE"
 THREADS_ENV = "RWML_CPU_THREADS"
-
 DTYPES = ("auto", "fp32", "bf16")
-# /proc/cpuinfo flags of native bf16 matrix arithmetic (x86: AVX512-BF16 dot products, AMX tiles; Arm: BF16 + I8MM)
+# /proc/cpuinfo flags of native bf16 matrix arithmetic (x86: AVX512-BF16 dot products, AMX tiles; Arm: BF16)
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
 TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 _EXPORTED: Precision | None = None  # what export_to_workers chose in this process
