@@ -46,7 +46,8 @@ def stage1_curves(out: Path, steps: int, seed: int = 0) -> tuple[Curve, Curve]:
     model = stage1.warm_up(make_tiny_model(out / "tiny"), data, out / "warmup_hf", seed=seed)
     curves = []
     for invert in (False, True):
-        metrics = stage1.train(model, data, out / ("inverted" if invert else "reward"), invert=invert, steps=steps)
+        run = out / ("inverted" if invert else "reward")
+        metrics = stage1.train(model, data, run, invert=invert, steps=steps, seed=seed)
         scores = [metrics[s]["critic/score/mean"] for s in sorted(metrics)]
         project = [1.0 - x for x in scores] if invert else scores
         curves.append(Curve("stage1 inverted" if invert else "stage1", project))
