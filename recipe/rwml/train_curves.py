@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
+from typing import Any
 
 from data_prep.atomic_file import write_atomic
 from data_prep.cli_errors import ArgumentParser, run_cli
@@ -50,7 +51,8 @@ def plot_log(log: Path, png: Path | None = None) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = curves(parse_steps(log.read_text(errors="replace")))
+    steps = parse_steps(log.read_text(errors="replace"))
+    panels = curves(steps)
     if not panels:
         return None
     png = png or log.with_suffix(".png")
@@ -64,12 +66,19 @@ def plot_log(log: Path, png: Path | None = None) -> Path | None:
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
-    fig.suptitle(f"{log.stem}: {len(parse_steps(log.read_text(errors='replace')))} steps ({log})", fontsize=10)
+    fig.suptitle(f"{log.stem}: {len(steps)} steps ({log})", fontsize=10)
     fig.tight_layout()
+    return save_figure(fig, png)
+
+
+def save_figure(fig: Any, png: Path) -> Path:
+    """Write a matplotlib figure to `png` atomically (whole or not at all) and close it."""
+    import matplotlib.pyplot as plt
+
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
-    write_atomic(png, buffer.getvalue())
     plt.close(fig)
+    write_atomic(png, buffer.getvalue())
     return png
 
 

@@ -10,15 +10,14 @@ when a check did not learn (the reward did not rise by the margin, or did not fa
 
 from __future__ import annotations
 
-import io
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_prep.atomic_file import write_atomic
 from data_prep.cli_errors import ArgumentParser, run_cli
 from data_prep.collect_trajectories import int_at_least
+from recipe.rwml.train_curves import save_figure
 
 # Steps, window and margin from measured curves (see tests/test_learn_check.py): the reward of the true answer
 # starts near 1/3 (three answers taught equally), a seed's first-3 mean spread over seeds is below 0.15
@@ -78,11 +77,7 @@ def plot(curves: list[Curve], png: Path, title: str) -> Path:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    write_atomic(png, buffer.getvalue())
-    return png
+    return save_figure(fig, png)
 
 
 def verdict(name: str, trained: Curve, inverted: Curve, k: int, margin: float) -> tuple[str, bool]:
