@@ -13,11 +13,14 @@ from typing import Any
 
 from envs.base import EnvError, TaskSpec, TextEnv
 
-ENV_NAMES = ("alfworld", "tau2")
+ENV_NAMES = ("alfworld", "tau2", "button_room")
+# Envs that take one text command per step from a list of admissible commands (ALFWorld's protocol): the policy
+# prompts and the action parser treat them alike. button_room is the learnability checks' toy room.
+COMMAND_ENVS = frozenset({"alfworld", "button_room"})
 
 
 def make_env(name: str, **kwargs: Any) -> TextEnv:
-    """A fresh environment of kind `name` ("alfworld" or "tau2"); kwargs go to its constructor."""
+    """A fresh environment of kind `name` (one of ENV_NAMES); kwargs go to its constructor."""
     if name == "alfworld":
         from envs.alfworld_env import AlfWorldEnv
 
@@ -26,6 +29,10 @@ def make_env(name: str, **kwargs: Any) -> TextEnv:
         from envs.tau2_env import Tau2Env
 
         return Tau2Env(**kwargs)
+    if name == "button_room":
+        from envs.button_room import ButtonRoomEnv
+
+        return ButtonRoomEnv(**kwargs)
     raise EnvError(f"unknown environment {name!r}; expected one of {', '.join(ENV_NAMES)}")
 
 
@@ -43,6 +50,10 @@ def list_tasks(
         if not domain:
             raise EnvError("tau2 needs a domain (airline, retail or telecom)")
         return list_tau2_tasks(domain, split)
+    if name == "button_room":
+        from envs.button_room import list_button_room_tasks
+
+        return list_button_room_tasks(split)
     raise EnvError(f"unknown environment {name!r}; expected one of {', '.join(ENV_NAMES)}")
 
 

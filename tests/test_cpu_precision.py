@@ -93,6 +93,8 @@ def test_every_engine_of_every_cpu_stage_computes_in_the_chosen_dtype(
             assert [mixed[k] for k in MIXED] == [expected, "fp32", "fp32"], (stage, role)
             assert fsdp.use_torch_compile is False  # no inductor C++ build in the first step
         assert cfg.actor_rollout_ref.actor.use_torch_compile is False
+        # padded rows, not one packed row under a dense (tokens x tokens) sdpa mask: 2.5x a tiny GRPO step
+        assert cfg.actor_rollout_ref.model.use_remove_padding is False
         assert cfg.transfer_queue.backend.SimpleStorage.num_data_storage_units == 1
         assert cfg.ray_kwargs.ray_init.include_dashboard is False
         assert "tensorboard" in cfg.trainer.logger

@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from envs.registry import COMMAND_ENVS, ENV_NAMES
 from reward_score.answer_format import THINK_CLOSE, THINK_OPEN
 
 ACTION_OPEN, ACTION_CLOSE = "<action>", "</action>"
@@ -41,7 +42,7 @@ def parse_action(text: str, env: str) -> tuple[str | None, bool]:
     one well-formed call), else the message text outside the reasoning block. `(None, False)` when there is no
     usable action at all.
     """
-    if env == "alfworld":
+    if env in COMMAND_ENVS:
         blocks = _ACTION_RE.findall(text or "")
         if not blocks:
             return None, False
@@ -58,7 +59,7 @@ def parse_action(text: str, env: str) -> tuple[str | None, bool]:
             return tau2_action_from_calls(parsed, n_blocks=max(len(calls), visible.count(TOOL_CALL_OPEN)))
         message = visible.strip()
         return (message, True) if message else (None, False)
-    raise ValueError(f"unknown environment {env!r}; expected 'alfworld' or 'tau2'")
+    raise ValueError(f"unknown environment {env!r}; expected one of {', '.join(ENV_NAMES)}")
 
 
 def strip_reasoning(text: str) -> str:
@@ -131,7 +132,7 @@ def tool_calls_text(calls: Sequence[tuple[str, Any]]) -> str:
 
 def format_error_message(env: str) -> str:
     """What the agent is told when its output had no usable action."""
-    if env == "alfworld":
+    if env in COMMAND_ENVS:
         return (
             f"Invalid output: no action found. Reason inside {THINK_OPEN}...{THINK_CLOSE}, then write exactly one "
             f"admissible action inside {ACTION_OPEN}...{ACTION_CLOSE}."

@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from envs.registry import COMMAND_ENVS, ENV_NAMES
 from recipe.rwml.policy_actions import (
     ACTION_CLOSE,
     ACTION_OPEN,
@@ -30,6 +31,13 @@ ALFWORLD_SYSTEM = (
     f"Each turn, first reason step by step about the current situation inside {THINK_OPEN}...{THINK_CLOSE}. "
     f"Then choose exactly one admissible action and write it inside {ACTION_OPEN}...{ACTION_CLOSE}, "
     "and nothing after it."
+)
+
+BUTTON_ROOM_SYSTEM = (
+    "You are an agent in a text-based room. You are given a task and what you observe; act one step at a time to "
+    f"complete the task in as few steps as possible. Each turn, first reason inside {THINK_OPEN}...{THINK_CLOSE}. "
+    f"Then choose exactly one admissible action and write it inside {ACTION_OPEN}...{ACTION_CLOSE}, and nothing "
+    "after it."
 )
 
 TAU2_INSTRUCTIONS = (
@@ -68,6 +76,8 @@ def tool_schemas(info: dict[str, Any] | None) -> list[dict[str, Any]]:
 def system_message(env: str, task: str, info: dict[str, Any] | None = None, *, tools_in_prompt: bool = True) -> dict:
     if env == "alfworld":
         return {"role": "system", "content": ALFWORLD_SYSTEM}
+    if env == "button_room":
+        return {"role": "system", "content": BUTTON_ROOM_SYSTEM}
     if env == "tau2":
         policy = (info or {}).get("policy") or ""
         content = f"<instructions>\n{TAU2_INSTRUCTIONS}\n</instructions>"
@@ -77,7 +87,7 @@ def system_message(env: str, task: str, info: dict[str, Any] | None = None, *, t
         if tools_in_prompt and tools:
             content += "\n\n" + tau2_tools_in_prompt(tools)
         return {"role": "system", "content": content}
-    raise ValueError(f"unknown environment {env!r}; expected 'alfworld' or 'tau2'")
+    raise ValueError(f"unknown environment {env!r}; expected one of {', '.join(ENV_NAMES)}")
 
 
 def _admissible_text(admissible: Sequence[str] | None) -> str:
@@ -95,7 +105,7 @@ def first_user_message(
     omitted_steps: int = 0,
 ) -> dict:
     """The task and the first observation (with the admissible actions when it is also the current one)."""
-    if env == "alfworld":
+    if env in COMMAND_ENVS:
         content = initial_observation.strip()
         if task and task.strip() not in content:
             content = f"{task.strip()}\n\n{content}"
@@ -159,7 +169,7 @@ def observation_message(
         if tools_in_prompt:
             return {"role": "user", "content": f"<tool_response>\n{observation}\n</tool_response>"}
         return {"role": "tool", "content": observation, "tool_call_id": tool_call_id(step)}
-    if env == "alfworld":
+    if env in COMMAND_ENVS:
         return {"role": "user", "content": f"Observation: {observation.strip()}" + _admissible_text(admissible)}
     return {"role": "user", "content": observation}
 

@@ -4,30 +4,39 @@ Data: real ALFWorld refusal triplets. ALFWorld's expert plays the bundled games 
 (`collect_trajectories --invalid`: a command the game offered earlier and does not accept now), the game answers
 "Nothing happens.", and `build_wm_dataset` turns those steps into world-model prompts as for stage 1.
 Start: the tiny random model taught (a few hundred plain SFT steps on CPU, seconds) to answer every prompt in the
-world-model format with one of three next states, about equally often: the refusal (the true one) or one of two
-plausible ALFWorld observations. GRPO through `main_rwml` with the project's reward manager then must move the
-samples to the refusal (the reward rises from ~1/3); trained on the inverted reward, away from it (it falls).
+world-model format with one of three next states, equally often: the refusal (the true one) or one of two plausible
+ALFWorld observations. GRPO through `main_rwml` with the project's reward manager then must move the samples to the
+refusal (the reward rises from ~1/3); trained on the inverted reward, away from it (it falls, and ends far below the
+trained run).
 """
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
-from recipe.rwml.cpu.checks import CPU_ENV
-from recipe.rwml.train_log import parse_steps
+from recipe.rwml.learn_check.curves import CheckResult, Curve
+from recipe.rwml.learn_check.trainer_run import optimizer, run_trainer
+from recipe.rwml.learn_check.warm_up import chat_examples, sft
 from reward_score.answer_format import target_response, with_status
 
-REPO = Path(__file__).resolve().parents[3]
 REFUSAL = "Nothing happens."
 DISTRACTORS = (
-    "You arrive at drawer 1. The drawer 1 is closed.",
+    "You close the drawer 1.",
     "You pick up the tomato 1 from the countertop 1.",
 )
 PROMPTS = 8  # distinct refusal prompts trained on
+SAMPLES = 8  # GRPO group size
+STEPS = 10  # GRPO steps per run
+K = 3  # steps averaged at each end
+# The margins, from the no-learning noise and five seeds (README, "Learnability check"). A step's reward is the mean
+# of 32 samples near p = 1/3, so a k = 3 window's mean has SD ~sqrt(p(1-p)/96) = 0.048 and a flat run's rise
+# (last-k minus first-k) SD ~0.068: a rise of 0.2 is ~3 SD. Measured rises over seeds 0-4: 0.30-0.52. The inverted run
+# falls from where it starts (0.16-0.41 over the seeds) to ~0.07: falls 0.08-0.22, so its own fall need only show
+# the direction (0.05); its end must lie 0.2 below the trained run's end (measured gaps 0.68-0.79).
+MARGIN = 0.2
+FALL_MARGIN = 0.05
+LR = 0.2  # plain SGD (trainer_run.optimizer); 0.5 learned in 5 steps, then broke the format by step 9
 
 
 def answers() -> list[str]:
@@ -65,7 +74,10 @@ def build_data(root: Path, seed: int = 0) -> Path:
     ):
         raise RuntimeError(f"collection of refusal episodes failed ({episodes})")
     wm = root / "wm_all"
-    if build_wm(["--input", str(episodes), "--out-dir", str(wm), "--val-fraction", "0"]) not in (0, None):
+    if build_wm(["--input", str(episodes), "--out-dir", str(wm), "--val-fraction", "0", "--history", "0"]) not in (
+        0,
+        None,
+    ):
         raise RuntimeError(f"build_wm_dataset failed ({wm})")
     rows = [
         r
@@ -85,80 +97,48 @@ def build_data(root: Path, seed: int = 0) -> Path:
 
 
 def warm_up(model_dir: Path, data: Path, out: Path, steps: int = 300, lr: float = 3e-3, seed: int = 0) -> Path:
-    """The model of `model_dir` taught to answer each prompt of `data` with one of `answers()`, equally often
-    (plain next-token SFT on the response tokens, batch 6, AdamW), saved in fp32 to `out`."""
+    """The model of `model_dir` taught to answer each prompt of `data` with one of `answers()`, equally often."""
     import pyarrow.parquet as pq
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    torch.manual_seed(seed)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    rows = pq.read_table(data / "train.parquet").to_pylist()
-    examples = []
-    for row in rows:
-        text = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=False)
-        prompt = tokenizer.encode(text, add_special_tokens=False)
-        for answer in answers():
-            response = tokenizer.encode(answer, add_special_tokens=False) + [tokenizer.eos_token_id]
-            examples.append((prompt, response))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    rng = random.Random(seed)
-    model.train()
-    for _ in range(steps):
-        batch = rng.sample(examples, 6)
-        width = max(len(p) + len(r) for p, r in batch)
-        ids = torch.full((len(batch), width), tokenizer.pad_token_id)
-        labels = torch.full((len(batch), width), -100)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for i, (p, r) in enumerate(batch):
-            ids[i, : len(p) + len(r)] = torch.tensor(p + r)
-            labels[i, len(p) : len(p) + len(r)] = torch.tensor(r)
-            mask[i, : len(p) + len(r)] = 1
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    prompts = [row["prompt"] for row in pq.read_table(data / "train.parquet").to_pylist()]
+    loss = sft(model_dir, chat_examples(model_dir, prompts, answers()), out, steps=steps, lr=lr, batch=6, seed=seed)
+    print(f"learn-check stage 1 warm-up: {steps} SFT steps, final loss {loss:.3f}")
     return out
 
 
 def train(
-    model: Path, data: Path, out: Path, *, invert: bool, steps: int, seed: int = 0, lr: float = 2e-3
+    model: Path, data: Path, out: Path, *, invert: bool, steps: int, seed: int = 0, lr: float = LR
 ) -> dict[int, dict[str, float]]:
-    """GRPO through `main_rwml` (stage-1 config, CPU backend) with the check's reward manager; verl's metrics per
-    step. The console log is `out/train.log`."""
-    manager = ["reward.reward_manager.name=LearnCheckRewardManager"]
-    manager += ["reward.reward_manager.module.path=pkg://recipe.rwml.learn_check.reward"]
+    """GRPO through `main_rwml` (stage-1 config) with the check's reward manager; verl's metrics per step."""
     overrides = [
-        "+platform=cpu",
         f"actor_rollout_ref.model.path={model}",
         f"data.train_files={data / 'train.parquet'}",
         f"data.val_files={data / 'val.parquet'}",
         "data.train_batch_size=4",
-        "actor_rollout_ref.rollout.n=4",
+        f"actor_rollout_ref.rollout.n={SAMPLES}",
         "actor_rollout_ref.actor.ppo_mini_batch_size=4",
-        "data.max_response_length=48",
-        f"actor_rollout_ref.actor.optim.lr={lr}",
-        f"trainer.total_training_steps={steps}",
-        f"trainer.total_epochs={steps}",
-        f"data.seed={seed}",
-        f"actor_rollout_ref.rollout.seed={seed}",
-        "trainer.val_before_train=false",
-        "trainer.test_freq=-1",
-        "trainer.save_freq=-1",
-        f"trainer.default_local_dir={out / 'ckpt'}",
+        "data.max_response_length=64",
+        *optimizer(lr),
         "reward.reward_kwargs.mode=facts",
+        "reward.reward_manager.name=LearnCheckRewardManager",
+        "reward.reward_manager.module.path=pkg://recipe.rwml.learn_check.reward",
         f"+reward.learn_check_invert={'true' if invert else 'false'}",
-        *manager,
     ]
-    out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **CPU_ENV, "TENSORBOARD_DIR": str(out / "tensorboard"), "PYTHONPATH": str(REPO)}
-    log = out / "train.log"
-    cmd = [sys.executable, "-m", "recipe.rwml.main_rwml", "--config-name", "rwml_trainer", *overrides]
-    with log.open("w") as f:
-        rc = subprocess.run(cmd, cwd=REPO, env=env, stdout=f, stderr=subprocess.STDOUT).returncode
-    if rc != 0:
-        raise RuntimeError(f"the stage-1 learn check's training failed (exit {rc}); see {log}")
-    return parse_steps(log.read_text(errors="replace"))
+    return run_trainer("rwml_trainer", overrides, out, steps=steps, seed=seed)
+
+
+def check(out: Path, *, seed: int = 0, steps: int = STEPS) -> CheckResult:
+    """The stage-1 check: the same data and warm-up, GRPO on the project's reward and on its inverse."""
+    from recipe.rwml.base_models import make_tiny_model
+
+    data = build_data(out / "data", seed=seed)
+    model = warm_up(make_tiny_model(out / "tiny"), data, out / "warmup_hf", seed=seed)
+    curves = []
+    for invert in (False, True):
+        metrics = train(model, data, out / ("inverted" if invert else "reward"), invert=invert, steps=steps, seed=seed)
+        scores = [metrics[s]["critic/score/mean"] for s in sorted(metrics)]
+        curves.append(Curve("trained on 1 - reward" if invert else "trained on reward", scores))
+    curves[1].values = [1.0 - x for x in curves[1].values]  # the project's reward of the inverted run
+    return CheckResult(
+        "stage1", "project reward (sim-to-real, facts)", curves[0], curves[1], K, MARGIN, fall_margin=FALL_MARGIN
+    )
