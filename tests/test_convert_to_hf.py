@@ -193,3 +193,86 @@ def test_refuses_to_replace_a_folder_that_is_not_a_model(many_steps, tmp_path, c
     assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(target)]) == 2
     assert "refusing to replace it" in capfd.readouterr().err
     assert (target / "notes.txt").read_text() == "keep me"
+
+
+def test_a_folder_the_converter_did_not_make_is_never_replaced(many_steps, tmp_path, capfd, monkeypatch):
+    """The reported attack: a project folder holding a `config.json` (a Node app) as --target-dir `.` lost `src/`."""
+    victim = tmp_path / "victim"
+    (victim / "src").mkdir(parents=True)
+    (victim / "config.json").write_text('{"name": "my-app"}')
+    (victim / "src" / "precious.py").write_text("work")
+    monkeypatch.chdir(victim)
+    assert main(["--ckpt-dir", str(many_steps), "--target-dir", ".", "--no-check"]) == 2
+    assert "is the current directory" in capfd.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(victim), "--no-check"]) == 2
+    assert "was not made by this converter" in capfd.readouterr().err
+    assert (victim / "src" / "precious.py").read_text() == "work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt", "victim"]  # nothing merged was left beside it
+
+
+@pytest.mark.parametrize("where", ["ckpt", "inside ckpt", "above ckpt", "base model"])
+def test_the_checkpoint_and_the_base_model_are_refused_as_targets(where, many_steps, tiny_model_dir, tmp_path, capfd):
+    base = tmp_path / "base"
+    shutil.copytree(tiny_model_dir, base)
+    target = {
+        "ckpt": many_steps,
+        "inside ckpt": many_steps / "global_step_1" / "hf",
+        "above ckpt": tmp_path,
+        "base model": base,
+    }[where]
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    argv = ["--ckpt-dir", str(many_steps), "--target-dir", str(target), "--base-model", str(base), "--no-check"]
+    assert main(argv) == 2
+    err = capfd.readouterr().err
+    assert "the checkpoint folder" in err or "the base model" in err or "the current directory" in err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_converted_folder_is_marked_replaceable_and_has_ordinary_modes(many_steps, tmp_path):
+    import json
+    import os
+    import stat
+
+    target = tmp_path / "hf"
+    target.mkdir()  # an empty folder is fine
+    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(target), "--no-check"]) == 0
+    marker = json.loads((target / "rwml_converted.json").read_text())
+    assert marker["converted_by"] == "recipe.rwml.convert_to_hf" and marker["actor_dir"].endswith("actor")
+    umask = os.umask(0)
+    os.umask(umask)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in target.iterdir()}
+    assert modes["model.safetensors"] == 0o666 & ~umask, modes
+    assert set(modes.values()) == {0o666 & ~umask}, modes
+    assert main(["--ckpt-dir", str(many_steps), "--step", "1", "--target-dir", str(target), "--no-check"]) == 0
+
+
+def test_a_tokenizer_of_another_model_fails_the_check(many_steps, tmp_path, capfd):
+    """A 300-token tokenizer in the checkpoint of a 512-row embedding converts, and the check refuses it."""
+    from recipe.rwml.base_models import make_tiny_model
+
+    small = make_tiny_model(tmp_path / "small", vocab_size=300)
+    hf = many_steps / "global_step_10" / "actor" / "huggingface"
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (small / name).exists():
+            shutil.copy(small / name, hf / name)
+    target = tmp_path / "hf"
+    assert main(["--ckpt-dir", str(many_steps), "--target-dir", str(target)]) == 2
+    assert "the tokenizer belongs to another model" in capfd.readouterr().err
+    assert not target.exists()
+
+
+def test_a_changed_rope_theta_fails_against_the_base_model(many_steps, tiny_model_dir, tmp_path, capfd):
+    import json
+
+    config_path = many_steps / "global_step_10" / "actor" / "huggingface" / "config.json"
+    config = json.loads(config_path.read_text())
+    rope = config.get("rope_parameters") or config  # transformers 5 keeps rope_theta in rope_parameters
+    rope["rope_theta"] = float(rope.get("rope_theta", 10000.0)) * 4
+    config_path.write_text(json.dumps(config))
+    target = tmp_path / "hf"
+    argv = ["--ckpt-dir", str(many_steps), "--target-dir", str(target), "--base-model", str(tiny_model_dir)]
+    assert main([*argv, "--no-check", "--dtype", "fp32"]) == 2
+    err = capfd.readouterr().err
+    assert "computes another function than the base model" in err and "rope" in err
+    assert not target.exists()

@@ -198,3 +198,143 @@ def test_concurrent_requests_share_batches(tiny_model_dir: Path) -> None:
     assert len(responses[0].json()["choices"]) == 3
     assert generator.batch_sizes[0] == 3  # the n choices of one request
     assert sum(generator.batch_sizes[1:]) == 4 and max(generator.batch_sizes[1:]) >= 2
+
+
+def _app(tiny_model_dir: Path, max_model_len: int = MAX_MODEL_LEN, **kwargs: object):
+    from recipe.rwml.cpu.openai_server import create_app, load_engine
+
+    tokenizer, generator, defaults = load_engine(tiny_model_dir, max_batch_size=8, max_model_len=max_model_len)
+    app = create_app(
+        tokenizer, generator, MODEL_NAME, max_model_len=max_model_len, sampling_defaults=defaults, **kwargs
+    )
+    return app, generator
+
+
+def _post_all(app, bodies: list[str]) -> list:
+    """POST raw JSON bodies (NaN and Infinity as Python's json writes them) to the app, all at once."""
+    import asyncio
+
+    import httpx
+
+    async def run() -> list:
+        transport = httpx.ASGITransport(app=app)
+        headers = {"content-type": "application/json"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            return await asyncio.gather(
+                *(http.post("/v1/chat/completions", content=b, headers=headers) for b in bodies)
+            )
+
+    return asyncio.run(run())
+
+
+BAD_SAMPLING = [
+    ({"temperature": float("nan")}, "temperature"),
+    ({"temperature": "hot"}, "temperature"),
+    ({"temperature": -5}, "temperature"),
+    ({"top_p": "x"}, "top_p"),
+    ({"top_p": 0}, "top_p"),
+    ({"top_p": 1.5}, "top_p"),
+    ({"top_k": float("inf")}, "top_k"),
+    ({"n": 0}, "`n`"),
+    ({"n": 400}, "`n`"),
+    ({"n": True}, "`n`"),
+    ({"max_tokens": True}, "max_tokens"),
+    ({"seed": "x"}, "seed"),
+    ({"n": 100, "max_tokens": 1000}, "max-request-tokens"),
+]
+
+
+def test_bad_sampling_fields_get_an_openai_400_and_good_requests_sent_with_them_succeed(tiny_model_dir: Path) -> None:
+    """The reported attack: 6 good requests sent together with a NaN-temperature one -- 5 of the 6 got a 500. Every
+    bad field is now a 400 in OpenAI's error format, and the good requests beside it all succeed."""
+    import json
+
+    app, _ = _app(tiny_model_dir, max_request_tokens=4096)
+    good = {"model": MODEL_NAME, "messages": MESSAGES, "max_tokens": 4}
+    bodies = [json.dumps({**good, **bad}) for bad, _ in BAD_SAMPLING] + [json.dumps(good)] * 6
+    responses = _post_all(app, bodies)
+    for (bad, field), response in zip(BAD_SAMPLING, responses, strict=False):
+        assert response.status_code == 400, (bad, response.text)
+        error = response.json()["error"]
+        assert field in error["message"] and error["type"], (bad, error)
+    assert [r.status_code for r in responses[len(BAD_SAMPLING) :]] == [200] * 6
+    # a vanishing temperature samples greedily instead of overflowing to NaN
+    (tiny,) = _post_all(app, [json.dumps({**good, "temperature": 1e-300})])
+    (greedy,) = _post_all(app, [json.dumps({**good, "temperature": 0})])
+    assert tiny.status_code == 200
+    assert tiny.json()["choices"][0]["message"] == greedy.json()["choices"][0]["message"]
+
+
+def test_a_row_that_fails_inside_a_batch_fails_only_its_request(tiny_model_dir: Path, monkeypatch) -> None:
+    """A failure the checks cannot foresee (here: sampling raises for one request's seed) fails that request alone;
+    the batch's other requests are decoded again and succeed."""
+    import asyncio
+
+    from recipe.rwml.cpu.generator import BatchedGenerator, SamplingSpec
+
+    _, generator = _app(tiny_model_dir)
+    sample = BatchedGenerator._sample
+
+    def poisoned(logits, spec, row_generator):
+        if spec.seed == 666:
+            raise RuntimeError("poisoned row")
+        return sample(logits, spec, row_generator)
+
+    monkeypatch.setattr(BatchedGenerator, "_sample", staticmethod(poisoned))
+    prompt = [5, 6, 7, 8]
+
+    async def run() -> list:
+        specs = [SamplingSpec(max_tokens=3, seed=s) for s in (1, 2, 666, 3, 4, 5)]
+        return await asyncio.gather(*(generator.generate(prompt, spec) for spec in specs), return_exceptions=True)
+
+    results = asyncio.run(run())
+    assert isinstance(results[2], RuntimeError) and "poisoned" in str(results[2])
+    assert all(len(r.token_ids) >= 1 for i, r in enumerate(results) if i != 2)
+    assert generator.batch_sizes[0] == 6  # they were batched together, then decoded one by one
+
+
+def test_a_client_that_disconnects_has_its_rows_dropped(tiny_model_dir: Path) -> None:
+    """A long `n` request whose client goes away once decoding has begun is cancelled: its rows leave the batch at
+    the next token (the reported attack: an n=400 request dropped at 2 s held the engine for 72 s). Greedy decoding
+    of the tiny model runs to max_tokens (3000 tokens alone: ~4 s here), so the rows are still running when the
+    client leaves."""
+    import asyncio
+    import json
+
+    app, generator = _app(tiny_model_dir, max_model_len=4096)
+    request = {"model": MODEL_NAME, "messages": MESSAGES, "n": 8, "max_tokens": 3000, "temperature": 0}
+    body = json.dumps(request).encode()
+    sent: list[dict] = []
+
+    async def run() -> None:
+        delivered, began = False, None
+
+        async def receive() -> dict:  # as uvicorn's: a disconnect is answered at once, else it waits
+            nonlocal delivered, began
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            if generator.batch_sizes and began is None:  # decoding has begun
+                began = time.monotonic()
+            if began is not None and time.monotonic() - began > 0.3:
+                return {"type": "http.disconnect"}
+            await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+            "path": "/v1/chat/completions", "raw_path": b"/v1/chat/completions", "query_string": b"",
+            "headers": [(b"content-type", b"application/json")], "client": ("test", 1), "server": ("test", 80),
+        }  # fmt: skip
+        await app(scope, receive, send)
+        for _ in range(200):  # the decode thread notices the cancellation at its next token
+            if generator.cancelled_rows == 8:
+                break
+            await asyncio.sleep(0.05)
+
+    asyncio.run(run())
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
+    assert generator.cancelled_rows == 8 and generator.batch_sizes == [8]

@@ -78,6 +78,11 @@ OVERRIDE_ATTACKS = {
         "data.train_files=/no/such/train.parquet",
         "the data file /no/such/train.parquet does not exist, data.train_files = /no/such/train.parquet",
     ),
+    "batch_larger_than_the_rows": (  # verl would start, find "Total training steps: 0" and divide by zero in fit
+        "rwml_trainer",
+        f"data.train_files={CORPUS / 'three_rows.parquet'}",
+        "is larger than the 3 rows of data.train_files: not one batch to train on",
+    ),
     "val_file_is_a_folder": (
         "rwml_trainer",
         f"data.val_files={CORPUS / 'a_folder'}",

@@ -6,10 +6,13 @@ GPU) refuses before running anything; a CPU-only stage and a collection through 
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -235,7 +238,7 @@ def test_commands_of_the_filter_baselines_and_moe(tmp_path: Path) -> None:
     (train,) = commands(s, "sft")
     assert f"data.train_files={data}/sft_tau2/train.parquet" in train and "model.path=Qwen/Qwen3-8B" in train
     assert commands(s, "convert_stage1")[0].endswith(
-        f"--ckpt-dir {ckpt}/wm_sft --target-dir {ckpt}/wm_sft_hf --dtype bf16"
+        f"--ckpt-dir {ckpt}/wm_sft --target-dir {ckpt}/wm_sft_hf --base-model Qwen/Qwen3-8B --dtype bf16"
     )
     assert f"actor_rollout_ref.model.path={ckpt}/wm_sft_hf " in commands(s, "policy")[0]
     s = settings(tmp_path, "wm_sft_baseline", NNODES="2", TORCHRUN_ARGS="--rdzv-backend c10d", SFT_OVERRIDES="a=1")
@@ -348,7 +351,9 @@ def test_dry_run_prints_both_stages_in_order_with_resolved_commands(tmp_path: Pa
     assert "    actor_rollout_ref.actor.kl_loss_coef = 0.001" in run.out
     assert "    data.max_prompt_length = 10240" in run.out
     convert = run.command(f"--ckpt-dir {ckpt}/rwml ")
-    assert convert.endswith(f"--ckpt-dir {ckpt}/rwml --target-dir {ckpt}/rwml_hf --dtype bf16")  # GPU: verl's merger
+    assert convert.endswith(
+        f"--target-dir {ckpt}/rwml_hf --base-model Qwen/Qwen3-8B --dtype bf16"
+    )  # GPU: verl's merger
     # stage 2 starts from the converted stage-1 checkpoint
     stage2 = run.command("--config-name policy_trainer")
     assert f"actor_rollout_ref.model.path={ckpt}/rwml_hf" in stage2
@@ -417,11 +422,16 @@ def test_cpu_schedule_dry_run_serves_and_trains_on_the_cpu_backend(tmp_path: Pat
     collect = run.command("collect_trajectories")  # the expert with 30% random actions: nothing served
     assert f"--env alfworld --data-root {games} --split train" in collect
     assert "--policy expert --epsilon 0.3 --episodes-per-task 2 --max-steps 6 --workers 2" in collect
-    # the user's overrides come last (they win), then the console log is kept for the summary table
+    # the user's overrides are added after the plan's small-run ones (they win; the plan's stay: the reported
+    # `RWML_OVERRIDES='+x=y'` used to drop them, and stage 1 died in verl with 0 training steps), then the console
+    # log is kept for the summary table
     stage1 = run.command("main_rwml --config-name rwml_trainer ")
-    assert stage1.endswith(f"+platform=cpu {overrides} '2>&1 | tee -a {run.ckpt}/logs/rwml.log'")
+    plan_small = "data.max_response_length=64 trainer.total_training_steps=3"
+    assert stage1.endswith(f" {plan_small} {overrides} '2>&1 | tee -a {run.ckpt}/logs/rwml.log'")
+    assert "+platform=cpu data.train_batch_size=2 actor_rollout_ref.rollout.n=2" in stage1
+    assert re.search(rf"^  RWML_OVERRIDES\s+data\.train_batch_size=2 .* {overrides}$", run.out, re.M)
     assert "    actor_rollout_ref.actor.optim.lr = 2e-06" in run.out and "    trainer.total_epochs = 3" in run.out
-    assert "    data.max_prompt_length = 1500" in run.out and "    data.max_response_length = 512" in run.out
+    assert "    data.max_prompt_length = 1500" in run.out and "    data.max_response_length = 64" in run.out
     stage2 = run.command("main_rwml --config-name policy_trainer ")
     assert "+platform=cpu" in stage2 and "trainer.total_training_steps=2" in stage2 and "tee -a" in stage2
     assert f"--data-root {games}" in run.command("build_policy_dataset")
@@ -439,7 +449,9 @@ def test_cpu_schedule_dry_run_serves_and_trains_on_the_cpu_backend(tmp_path: Pat
     )  # its console log kept like the GRPO stages' (curves: logs/warmup.png), TensorBoard events beside it
     assert warmup.startswith(f"+ TENSORBOARD_DIR={run.ckpt}/logs/tensorboard/warmup ")
     # the CPU schedule converts in fp32: the next stage trains from it, a few small-lr steps would round away in bf16
-    assert run.command(f"--ckpt-dir {run.ckpt}/warmup ").endswith(f"--target-dir {run.ckpt}/warmup_hf --dtype fp32")
+    assert run.command(f"--ckpt-dir {run.ckpt}/warmup ").endswith(
+        f"--target-dir {run.ckpt}/warmup_hf --base-model {model} --dtype fp32"
+    )
     assert f" actor_rollout_ref.model.path={run.ckpt}/warmup_hf " in stage1
     assert f"    actor_rollout_ref.model.path = {run.ckpt}/warmup_hf" in run.out  # the composed config
     run = schedule(tmp_path, "run_wm_sft_cpu.sh --dry-run", MODEL_PATH=str(model))  # the WM-SFT baseline
@@ -581,3 +593,69 @@ def test_real_collect_stage_serves_the_model_collects_and_stops_the_server(tmp_p
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert list((run.ckpt / "logs").glob("server-policy-*.log"))
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes (not zombies) whose command line contains `text`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(f"{entry}: {cmdline[:160]}")
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_stopped_schedule_leaves_nothing_running_and_a_rerun_loses_and_repeats_nothing(
+    sig: signal.Signals, tmp_path: Path
+) -> None:
+    """The reported failure: SIGTERM to the schedule during `collect` left the collection running under PID 1, and
+    the rerun wrote 4 episodes twice. Now the schedule (SIGTERM) or the guard of its command (the schedule killed
+    with SIGKILL) stops the collection and the model server; the rerun resumes the file: every episode once."""
+    bin_dir, pid_file = tmp_path / "bin", tmp_path / "server.pid"
+    bin_dir.mkdir()
+    (tmp_path / "server.py").write_text(FAKE_SERVER.format(repo=str(REPO_ROOT), pid_file=str(pid_file)))
+    fakes = {
+        "vllm": FAKE_VLLM.format(python=sys.executable, server=tmp_path / "server.py"),
+        "nvidia-smi": "#!/usr/bin/env bash\necho 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)'\n",
+    }
+    for name, text in fakes.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    port = free_port_url().rsplit(":", 1)[1].split("/")[0]
+    data, ckpt = tmp_path / "data", tmp_path / "ckpt"
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), "DATA_DIR": str(data)}
+    env |= dict(CKPT_DIR=str(ckpt), VLLM=str(bin_dir / "vllm"), VLLM_PORT=port, N_GPUS="1", RWML_STOP_GRACE_S="10")
+    env |= dict(ALFWORLD_DATA=str(REPO_ROOT / "envs" / "alfworld_games"), COLLECT_WORKERS="0")
+    env |= dict(EPISODES_PER_TASK="4", COLLECT_MAX_STEPS="40")
+    argv = ["bash", "scripts/run_rwml_qwen2.5_7b.sh", "--until", "collect"]
+    episodes = data / "episodes_alfworld" / "train.jsonl"
+    with open(tmp_path / "first.log", "w") as log:
+        proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 240
+    while not (episodes.exists() and episodes.read_text().count("\n") >= 2):
+        assert proc.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
+        assert time.monotonic() < deadline, (tmp_path / "first.log").read_text()[-3000:]
+        time.sleep(0.2)
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == (128 + sig if sig != signal.SIGKILL else -signal.SIGKILL)
+    deadline = time.monotonic() + 30  # the guard's grace is 10 s
+    while _processes_mentioning(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_mentioning(str(tmp_path)) == []  # collection, its guard and the model server: all gone
+    assert not Path(f"{data}/episodes_alfworld.done").exists()
+    written = episodes.read_text().count("\n")
+    time.sleep(1.0)
+    assert episodes.read_text().count("\n") == written  # nothing writes any more
+
+    rerun = subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    ids = [json.loads(line)["episode_id"] for line in episodes.read_text().splitlines() if line.strip()]
+    assert len(ids) == len(set(ids)) == 3 * 4  # three bundled train games, four episodes each: none lost, none twice
+    assert _processes_mentioning(str(tmp_path)) == []

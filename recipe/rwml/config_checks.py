@@ -277,6 +277,43 @@ def data_file_problems(
     return problems
 
 
+def _parquet_rows(paths: list[str]) -> int | None:
+    """Rows of these parquet files, from their footers; None when one is not a readable local parquet file."""
+    import pyarrow.parquet as pq
+
+    rows = 0
+    for path in paths:
+        try:
+            rows += pq.ParquetFile(Path(path).expanduser()).metadata.num_rows
+        except Exception:  # noqa: BLE001 - missing or unreadable: data_file_problems (or the loader) names it
+            return None
+    return rows
+
+
+def batch_size_problems(cfg: DictConfig) -> list[ConfigProblem]:
+    """A train batch larger than the train rows gives verl's dataloader (drop_last) no batch at all: "Total training
+    steps: 0", then a ZeroDivisionError inside `fit` after the workers started. The same for a set val batch size."""
+    problems = []
+    for files_key, batch_key in (
+        ("data.train_files", "data.train_batch_size"),
+        ("data.val_files", "data.val_batch_size"),
+    ):
+        files, batch = OmegaConf.select(cfg, files_key, default=None), OmegaConf.select(cfg, batch_key, default=None)
+        if files is None or not isinstance(batch, int) or isinstance(batch, bool):
+            continue
+        paths = [str(files)] if isinstance(files, str) else [str(f) for f in files]
+        rows = _parquet_rows([p for p in paths if "://" not in p]) if all("://" not in p for p in paths) else None
+        if rows is not None and batch > rows:
+            problems.append(
+                ConfigProblem(
+                    f"{batch_key} {batch} is larger than the {rows} rows of {files_key}: not one batch to train on",
+                    _at(batch_key, batch),
+                    f"set {batch_key} <= {rows}, or build more rows",
+                )
+            )
+    return problems
+
+
 def answers(url: str, timeout: float = ENDPOINT_TIMEOUT_S) -> bool:
     """Whether GET <url>/models answers with a success status (an OpenAI-compatible /v1 endpoint)."""
     try:
@@ -415,6 +452,8 @@ def config_problems(
     bounds = bound_problems(cfg, skip=_keys_named(types_))
     problems = [*recipe, *types_, *bounds, *logger_problems(cfg)]
     problems += data_file_problems(cfg, promised, placeholders_ok, skip=_keys_named(recipe))
+    if not bounds:
+        problems += batch_size_problems(cfg)
     problems += embedder_problems(cfg, placeholders_ok, check_endpoints)
     problems += judge_problems(cfg, placeholders_ok, check_endpoints)
     if not types_ and not bounds:  # verl's own checks assume the types are right

@@ -6,9 +6,16 @@ in `<default_local_dir>/latest_checkpointed_iteration.txt`. The command picks th
 tracker file, else the highest N), runs verl's own merger as a subprocess
 (`python -m verl.model_merger merge --backend fsdp --local_dir ... --target_dir ...`) into a temporary folder
 next to the target, loads the result with transformers, generates a few tokens from a chat-templated prompt,
-and only then renames it to the target (an earlier conversion there is replaced). verl's merger writes bfloat16;
+and only then renames it to the target. verl's merger writes bfloat16;
 `--dtype fp32` joins the shards in full precision instead (a few small-lr steps round away in bf16), as the CPU
 schedules convert.
+
+The target is replaced only when this command made it: every converted folder carries `rwml_converted.json` (which
+checkpoint, when, in what dtype). A target without it is refused unless it is empty; the current directory (or a
+folder above it), the checkpoint folder (or a folder inside or above it) and `--base-model` are refused outright.
+The check compares the converted model with its checkpoint's `huggingface/config.json` (and with `--base-model`, the
+model training started from, when given) on every config field that changes the function -- sizes, rope, norms,
+attention layout -- and the tokenizer's vocabulary with the embedding's rows. Files get ordinary modes (umask).
 
 A run killed with `kill -9` leaves its temporary folder `.<target>.converting-<pid>/` (a whole merged model); the
 next conversion into the same folder removes those of processes that are gone, never a live one's, and says so on
@@ -43,6 +50,41 @@ DTYPES = ("bf16", "fp32")  # weights of a converted model
 TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json")
 CHECK_PROMPT = "You are in the middle of a room. Your task is to: put a clean apple in fridge. What do you do first?"
 CHECK_NEW_TOKENS = 8
+MARKER = "rwml_converted.json"  # written into every converted folder; only such a folder is ever replaced
+# config fields that change what the model computes: a converted model must agree with its checkpoint (and base
+# model) on each of them that either side sets
+FUNCTION_FIELDS = (
+    "model_type",
+    "architectures",
+    "vocab_size",
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "head_dim",
+    "hidden_act",
+    "rope_theta",
+    "rope_scaling",
+    "rope_parameters",
+    "partial_rotary_factor",
+    "rms_norm_eps",
+    "layer_norm_eps",
+    "layer_norm_epsilon",
+    "tie_word_embeddings",
+    "attention_bias",
+    "use_sliding_window",
+    "sliding_window",
+    "max_window_layers",
+    "num_experts",
+    "num_experts_per_tok",
+    "moe_intermediate_size",
+    "norm_topk_prob",
+    "qk_layernorm",
+)
+# embedding rows a tokenizer may leave unused (padding to a multiple, e.g. Qwen3: 151669 tokens, 151936 rows): 2%,
+# at least 64; more means the tokenizer belongs to another model
+UNUSED_ROWS = (0.02, 64)
 
 
 class ConversionError(RuntimeError):
@@ -234,6 +276,7 @@ def check_hf_model(hf_dir: str | Path, prompt: str = CHECK_PROMPT, max_new_token
     except Exception as exc:
         raise ConversionError(f"transformers cannot load the converted model in {hf_dir}: {exc}") from exc
     model.eval()
+    check_vocabulary(len(tokenizer), model.get_input_embeddings().weight.shape[0], Path(hf_dir))
     if torch.cuda.is_available():  # between training stages the GPU is free; an 8B model is slow on CPU
         model.to("cuda")
     if tokenizer.chat_template:
@@ -263,15 +306,118 @@ def check_hf_model(hf_dir: str | Path, prompt: str = CHECK_PROMPT, max_new_token
 
 
 def _install(tmp_dir: Path, target: Path) -> None:
-    """Move the finished `tmp_dir` to `target`, replacing an earlier conversion there."""
+    """Move the finished `tmp_dir` to `target`, replacing an earlier conversion there (checked by `check_target`)."""
     if not target.exists():
         os.replace(tmp_dir, target)
         return
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
+        os.replace(tmp_dir, target)
+        return
+    if not (target / MARKER).is_file():  # checked before the merge; the folder changed since
+        raise ConversionError(f"target {target} is no longer a converted model (no {MARKER}); left as it is")
     old = target.parent / f".{target.name}.old-{os.getpid()}"
     os.replace(target, old)
     os.replace(tmp_dir, target)
     shutil.rmtree(old)
-    print(f"[convert_to_hf] replaced the earlier model in {target}", flush=True)
+    print(f"[convert_to_hf] replaced the earlier conversion in {target}", flush=True)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_target(target: Path, actor_dir: Path, base_model: Path | None = None) -> None:
+    """Refuse a target this command must not replace: the current directory or a folder above it, anything inside,
+    equal to or above the checkpoint (or the base model), a file, and a non-empty folder without `MARKER`."""
+    cwd = Path.cwd().resolve()
+    if _within(cwd, target):
+        raise ConversionError(
+            f"target {target} is the current directory or holds it; give --target-dir a new folder for the model"
+        )
+    step_dir = actor_dir.parent if actor_dir.name == "actor" else actor_dir
+    ckpt_root = step_dir.parent if STEP_DIR_RE.match(step_dir.name) else step_dir
+    for what, folder in (("the checkpoint folder", ckpt_root), ("the base model", base_model)):
+        if folder is not None and (_within(target, folder) or _within(folder, target)):
+            raise ConversionError(
+                f"target {target} is, holds or lies inside {what} {folder}; give --target-dir a folder of its own"
+            )
+    if not target.exists() and not target.is_symlink():
+        return
+    if not target.is_dir() or target.is_symlink():
+        raise ConversionError(f"target {target} exists and is not a folder; refusing to replace it")
+    if any(target.iterdir()) and not (target / MARKER).is_file():
+        raise ConversionError(
+            f"target {target} is not empty and was not made by this converter (no {MARKER}); refusing to replace "
+            "it -- give --target-dir a new or empty folder (an older conversion without the file: remove it yourself)"
+        )
+
+
+def write_marker(folder: Path, actor_dir: Path, dtype: str) -> None:
+    """`MARKER` in `folder`: what this converter made it from."""
+    import time
+
+    record = {
+        "converted_by": "recipe.rwml.convert_to_hf",
+        "actor_dir": str(actor_dir),
+        "dtype": dtype,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    (folder / MARKER).write_text(json.dumps(record, indent=1) + "\n")
+
+
+def ordinary_modes(folder: Path) -> None:
+    """Give every file and folder under `folder` the mode the umask gives a new one (the merger's temporary files
+    come out 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for root, _dirs, files in os.walk(folder):
+        os.chmod(root, 0o777 & ~umask)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o666 & ~umask)
+
+
+def _function_fields(config_path: Path) -> dict:
+    """The `FUNCTION_FIELDS` of a config.json, read through transformers so that spellings of one setting agree
+    (a saved config writes `rope_theta` into `rope_parameters`)."""
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(config_path.parent).to_dict()
+    except (OSError, ValueError) as exc:
+        raise ConversionError(f"cannot read {config_path}: {exc}") from exc
+    return {k: config[k] for k in FUNCTION_FIELDS if k in config}
+
+
+def check_same_function(converted: Path, reference: Path, what: str) -> None:
+    """The converted model's `config.json` must agree with `reference` (a config.json) on every `FUNCTION_FIELDS`
+    field either sets."""
+    mine, theirs = _function_fields(converted / "config.json"), _function_fields(reference)
+    differ = [
+        f"{k}: {mine.get(k)!r} here, {theirs.get(k)!r} in {what}"
+        for k in FUNCTION_FIELDS
+        if (k in mine or k in theirs) and mine.get(k) != theirs.get(k)
+    ]
+    if differ:
+        raise ConversionError(
+            f"the converted model computes another function than {what} ({reference}): " + "; ".join(differ[:4])
+        )
+
+
+def check_vocabulary(tokenizer_size: int, rows: int, hf_dir: Path) -> None:
+    """The tokenizer's ids must all have an embedding row, and the embedding must not have far more rows than the
+    tokenizer has tokens (then the tokenizer belongs to another model)."""
+    share, least = UNUSED_ROWS
+    if tokenizer_size > rows:
+        raise ConversionError(
+            f"{hf_dir}: the tokenizer has {tokenizer_size} tokens but the embedding only {rows} rows; ids "
+            f">= {rows} would index past it -- the tokenizer belongs to another model"
+        )
+    if rows - tokenizer_size > max(least, share * rows):
+        raise ConversionError(
+            f"{hf_dir}: the tokenizer has {tokenizer_size} tokens for an embedding of {rows} rows "
+            f"({rows - tokenizer_size} unused, more than padding explains) -- the tokenizer belongs to another model"
+        )
 
 
 def remove_stale_temp_dirs(target: Path) -> list[Path]:
@@ -307,19 +453,29 @@ def remove_stale_temp_dirs(target: Path) -> list[Path]:
 
 
 def convert(
-    actor_dir: str | Path, target_dir: str | Path, backend: str = "fsdp", check: bool = True, dtype: str = "bf16"
+    actor_dir: str | Path,
+    target_dir: str | Path,
+    backend: str = "fsdp",
+    check: bool = True,
+    dtype: str = "bf16",
+    base_model: str | Path | None = None,
 ) -> str:
     """Convert one actor folder into `target_dir` (written whole or not at all) with weights in `dtype` (bf16: verl's
-    model merger; fp32: the shards joined in full precision); return the check summary."""
+    model merger; fp32: the shards joined in full precision); return the check summary. `base_model`, a local HF
+    folder the training started from, is compared with the result and never written."""
     if dtype not in DTYPES:
         raise ConversionError(f"dtype {dtype}: expected one of {', '.join(DTYPES)}")
-    actor_dir, target = Path(actor_dir).resolve(), Path(target_dir).resolve()
+    actor_dir, target = Path(actor_dir).resolve(), Path(target_dir).absolute()
+    target = target.parent.resolve() / target.name  # a symlinked target is refused, not followed
+    base = Path(base_model).resolve() if base_model is not None else None
+    if base is not None and not (base / "config.json").is_file():
+        if Path(base_model).exists() or str(base_model).startswith((".", "/", "~")):
+            raise ConversionError(f"--base-model {base_model}: not a model folder (no config.json)")
+        print(f"[convert_to_hf] --base-model {base_model}: a hub id, not a local folder; not compared", flush=True)
+        base = None
     world_size = check_actor_dir(actor_dir)
     remove_stale_temp_dirs(target)
-    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / "config.json").exists())):
-        raise ConversionError(
-            f"target {target} exists and is not an earlier converted model (no config.json); refusing to replace it"
-        )
+    check_target(target, actor_dir, base)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = target.parent / f".{target.name}.converting-{os.getpid()}"
     shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -329,7 +485,12 @@ def convert(
             save_fp32(actor_dir, world_size, tmp_dir)
         else:
             run_merger(actor_dir, tmp_dir, backend)
+        check_same_function(tmp_dir, actor_dir / "huggingface" / "config.json", "its checkpoint")
+        if base is not None:
+            check_same_function(tmp_dir, base / "config.json", "the base model")
         summary = check_hf_model(tmp_dir) if check else "check skipped (--no-check)"
+        write_marker(tmp_dir, actor_dir, dtype)
+        ordinary_modes(tmp_dir)
         _install(tmp_dir, target)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -345,6 +506,11 @@ def build_parser() -> argparse.ArgumentParser:
     pick.add_argument("--step", type=int, help="convert global_step_N (default: the tracker's step, else the highest)")
     pick.add_argument("--actor-dir", help="convert this global_step_N/actor folder (--ckpt-dir not needed)")
     parser.add_argument("--backend", default="fsdp", choices=["fsdp"], help="checkpoint backend (FSDP only)")
+    parser.add_argument(
+        "--base-model",
+        help="the local HF folder training started from: the result must compute the same kind of function "
+        "(config fields), and it is never a valid target",
+    )
     parser.add_argument("--no-check", action="store_true", help="skip loading and generating with transformers")
     parser.add_argument(
         "--dtype",
@@ -361,7 +527,14 @@ def convert_command(argv: list[str] | None = None) -> int:
     if args.actor_dir is None and args.ckpt_dir is None:
         build_parser().error("give --ckpt-dir (or --actor-dir for one checkpoint folder)")
     actor_dir = Path(args.actor_dir) if args.actor_dir else find_actor_dir(args.ckpt_dir, args.step)
-    summary = convert(actor_dir, args.target_dir, backend=args.backend, check=not args.no_check, dtype=args.dtype)
+    summary = convert(
+        actor_dir,
+        args.target_dir,
+        backend=args.backend,
+        check=not args.no_check,
+        dtype=args.dtype,
+        base_model=args.base_model,
+    )
     print(f"[convert_to_hf] {actor_dir} -> {Path(args.target_dir)}: {summary}", flush=True)
     return 0
 

@@ -56,11 +56,42 @@ class SamplingSpec:
                 params.pop(key)
         if params:
             raise ValueError(f"the HF CPU rollout does not support sampling settings {sorted(params)}")
-        spec.top_k = int(spec.top_k)
         spec.stop_token_ids = [int(t) for t in spec.stop_token_ids or []]
-        if spec.max_tokens < 1:
-            raise ValueError(f"max_tokens must be >= 1, got {spec.max_tokens}")
+        spec.validate()
         return spec
+
+    def validate(self) -> None:
+        """Types and ranges, so that no row can fail inside a batch: a finite temperature >= 0 (below
+        `GREEDY_BELOW`: greedy, as vLLM), 0 < top_p <= 1, top_k an integer (<= 0: off), max_tokens >= 1."""
+        self.max_tokens = _integer("max_tokens", self.max_tokens)
+        if self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
+        self.temperature = _number("temperature", self.temperature)
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if self.temperature < GREEDY_BELOW:
+            self.temperature = 0.0  # logits / 1e-300 overflow to inf and sample NaN
+        self.top_p = _number("top_p", self.top_p)
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        self.top_k = _integer("top_k", self.top_k)
+        if self.seed is not None:
+            self.seed = _integer("seed", self.seed)
+
+
+GREEDY_BELOW = 1e-5  # vLLM's _SAMPLING_EPS: a smaller temperature samples greedily
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _integer(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return int(value)
 
 
 @dataclass
@@ -111,6 +142,7 @@ class BatchedGenerator:
         self.rng = torch.Generator().manual_seed(seed)
         self.batch_sizes: list[int] = []  # one entry per batch run, for metrics and tests
         self.busy_s = 0.0  # seconds spent generating, all batches
+        self.cancelled_rows = 0  # rows dropped because their request was cancelled (the client went away)
         self._queue: list[_Request] = []
         self._worker: asyncio.Task | None = None
         self._model_lock = asyncio.Lock()  # a weight load never overlaps a batch
@@ -149,19 +181,40 @@ class BatchedGenerator:
     async def _serve(self) -> None:
         while self._queue:
             await asyncio.sleep(0)  # let requests sent together reach the queue
+            waiting = len(self._queue)
+            self._queue = [r for r in self._queue if not r.future.done()]  # a client that went away: dropped
+            self.cancelled_rows += waiting - len(self._queue)
             batch, self._queue = self._queue[: self.max_batch_size], self._queue[self.max_batch_size :]
+            if not batch:
+                break
             try:
                 async with self._model_lock:
                     results = await asyncio.to_thread(self._run_batch, batch)
-            except Exception as exc:  # noqa: BLE001 - every waiting request gets the error, the server lives on
-                logger.exception("generation batch of %d failed", len(batch))
-                for request in batch:
-                    if not request.future.done():
-                        request.future.set_exception(exc)
+            except Exception:  # noqa: BLE001 - the server lives on; only the request that fails alone fails
+                logger.exception("generation batch of %d failed; decoding its requests one by one", len(batch))
+                results = None
+            if results is None:
+                await self._serve_one_by_one(batch)
                 continue
             for request, result in zip(batch, results, strict=True):
                 if not request.future.done():
                     request.future.set_result(result)
+
+    async def _serve_one_by_one(self, batch: list[_Request]) -> None:
+        """After a batch failed: each request decoded alone, so one bad row fails only its own request."""
+        for request in batch:
+            if request.future.done():
+                continue
+            try:
+                async with self._model_lock:
+                    (result,) = await asyncio.to_thread(self._run_batch, [request])
+            except Exception as exc:  # noqa: BLE001
+                logger.exception("a request failed on its own")
+                if not request.future.done():
+                    request.future.set_exception(exc)
+                continue
+            if not request.future.done():
+                request.future.set_result(result)
 
     def _run_batch(self, batch: list[_Request]) -> list[Generation]:
         start = time.perf_counter()
@@ -201,6 +254,9 @@ class BatchedGenerator:
             logits = out.logits[:, -1, :].float()
             next_ids = torch.full((n,), self.pad_token_id, dtype=torch.long)
             for i, r in enumerate(batch):
+                if not finished[i] and r.future.done():  # cancelled: its client went away
+                    finished[i] = True
+                    self.cancelled_rows += 1
                 if finished[i]:
                     continue
                 token, logprob = self._sample(logits[i], r.spec, generators[i])

@@ -10,9 +10,12 @@ batched into one forward pass.
 Serves `GET /v1/models`, `GET /health` and `POST /v1/chat/completions` (no streaming, no tool calling, no
 log-probs). Sampling: `max_tokens` / `max_completion_tokens` (default: what `--max-model-len` leaves; a larger
 value is cut to that room, finishing with "length"), `temperature`, `top_p`, `top_k`, `seed` (choice i of `n` uses
-`seed + i`), `n` and `stop` (strings; the text is cut before the first one found, after generation -- generation is
-not ended early). Unset `temperature` / `top_p` / `top_k` default to the checkpoint's `generation_config.json`, as
-in vLLM, then to 1.0 / 1.0 / off.
+`seed + i`), `n` (1..128; `n` x `max_tokens` at most `--max-request-tokens`) and `stop` (strings; the text is cut
+before the first one found, after generation -- generation is not ended early). Unset `temperature` / `top_p` /
+`top_k` default to the checkpoint's `generation_config.json`, as in vLLM, then to 1.0 / 1.0 / off. Each field is
+checked for type and range (a finite temperature >= 0, 0 < top_p <= 1, integer top_k, seed, n and max_tokens) and
+refused with an OpenAI-format 400; a request that still fails inside a batch fails alone (the batch's other
+requests are decoded again without it); a client that disconnects has its rows dropped from the batch.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from recipe.rwml.cpu.generator import BatchedGenerator, SamplingSpec
 from recipe.rwml.cpu.precision import DTYPE_ENV, DTYPES, THREADS_ENV, choose_precision, compute_threads
@@ -55,6 +58,9 @@ _UNSUPPORTED_UNLESS = {
     "min_p": (None, 0, 0.0),
 }
 _SAMPLING_DEFAULT_KEYS = ("temperature", "top_p", "top_k")
+MAX_N = 128  # choices per request, as OpenAI's API
+MAX_REQUEST_TOKENS = 65536  # n x max_tokens per request (default of --max-request-tokens)
+DISCONNECT_POLL_S = 0.25
 
 
 class APIError(Exception):
@@ -135,6 +141,7 @@ def create_app(
     *,
     max_model_len: int,
     sampling_defaults: dict[str, Any] | None = None,
+    max_request_tokens: int = MAX_REQUEST_TOKENS,
 ) -> FastAPI:
     """The FastAPI app; every request shares `generator`, so concurrent requests are batched together."""
     app = FastAPI(title=f"CPU OpenAI-compatible server ({served_model_name})")
@@ -172,7 +179,14 @@ def create_app(
             raise APIError(400, f"the request body is not JSON: {err}") from err
         if not isinstance(body, dict):
             raise APIError(400, "the request body must be a JSON object")
-        return JSONResponse(await _complete(body))
+        work = asyncio.ensure_future(_complete(body))
+        while not work.done():  # a client that goes away cancels its rows, so they leave the batch
+            await asyncio.wait({work}, timeout=DISCONNECT_POLL_S)
+            if not work.done() and await request.is_disconnected():
+                work.cancel()
+                logger.info("client went away; its request was cancelled")
+                return Response(status_code=499)
+        return JSONResponse(work.result())
 
     async def _complete(body: dict[str, Any]) -> dict[str, Any]:
         model = body.get("model")
@@ -209,22 +223,35 @@ def create_app(
                 param="messages",
             )
 
-        n = body.get("n") or 1
-        if not isinstance(n, int) or n < 1:
-            raise APIError(400, f"`n` must be a positive integer, got {n!r}", param="n")
+        n = body.get("n", 1)
+        n = 1 if n is None else n
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_N:
+            raise APIError(400, f"`n` must be an integer from 1 to {MAX_N}, got {n!r}", param="n")
         stop = body.get("stop") or []
         stops = [stop] if isinstance(stop, str) else stop
         if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
             raise APIError(400, "`stop` must be a string or a list of strings", param="stop")
         max_tokens = body.get("max_completion_tokens")
         max_tokens = body.get("max_tokens") if max_tokens is None else max_tokens
-        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
+        if max_tokens is not None and (
+            isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1
+        ):
             raise APIError(400, f"`max_tokens` must be a positive integer, got {max_tokens!r}", param="max_tokens")
+        room = max_model_len - len(prompt_ids)
+        if n * min(max_tokens or room, room) > max_request_tokens:
+            raise APIError(
+                400,
+                f"n x max_tokens = {n} x {min(max_tokens or room, room)} is over this server's "
+                f"{max_request_tokens} tokens per request (--max-request-tokens); ask for fewer",
+                param="n",
+            )
         params: dict[str, Any] = {"max_tokens": max_tokens}
         for key in _SAMPLING_DEFAULT_KEYS:
             value = body.get(key)
             params[key] = defaults.get(key) if value is None else value
         seed = body.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise APIError(400, f"`seed` must be an integer, got {seed!r}", param="seed")
         specs = []
         for i in range(n):
             try:
@@ -232,7 +259,7 @@ def create_app(
                     {**params, "seed": None if seed is None else int(seed) + i}, max_model_len - len(prompt_ids)
                 )
             except (TypeError, ValueError) as err:
-                raise APIError(400, f"invalid sampling settings: {err}") from err
+                raise APIError(400, f"invalid sampling settings: {err}", param="sampling") from err
             specs.append(spec)
         try:
             outs = await asyncio.gather(*(generator.generate(prompt_ids, spec) for spec in specs))
@@ -278,6 +305,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-batch-size", type=int, default=16, help="requests decoded together at most")
     parser.add_argument("--max-model-len", type=int, default=4096, help="prompt + completion tokens at most")
     parser.add_argument("--seed", type=int, default=0, help="seeds requests that send no seed")
+    parser.add_argument(
+        "--max-request-tokens",
+        type=int,
+        default=MAX_REQUEST_TOKENS,
+        help="n x max_tokens one request may ask for at most (larger: a 400)",
+    )
     threads_help = f"torch CPU threads (default: ${THREADS_ENV}, else all cores)"
     parser.add_argument("--threads", type=int, default=None, help=threads_help)
     parser.add_argument(
@@ -301,7 +334,14 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         dtype=precision.torch_dtype,
     )
-    app = create_app(tokenizer, generator, name, max_model_len=args.max_model_len, sampling_defaults=defaults)
+    app = create_app(
+        tokenizer,
+        generator,
+        name,
+        max_model_len=args.max_model_len,
+        sampling_defaults=defaults,
+        max_request_tokens=args.max_request_tokens,
+    )
     print(
         f"serving {name!r} ({args.model}) at http://{args.host}:{args.port}/v1 "
         f"(max batch {args.max_batch_size}, max-model-len {args.max_model_len}, {torch.get_num_threads()} threads, "

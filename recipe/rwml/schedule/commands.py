@@ -64,7 +64,9 @@ def platform_overrides(s: Settings) -> list[str]:
 
 def convert(s: Settings, ckpt: str, hf: str) -> list[Step]:
     """A verl checkpoint folder to an HF model folder."""
-    argv = python(s, "scripts/convert_to_hf.py", "--ckpt-dir", ckpt, "--target-dir", hf)
+    argv = python(
+        s, "scripts/convert_to_hf.py", "--ckpt-dir", ckpt, "--target-dir", hf, "--base-model", s["MODEL_PATH"]
+    )
     return [Command([*argv, "--dtype", s["CONVERT_DTYPE"]])]
 
 

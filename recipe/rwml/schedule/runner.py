@@ -4,6 +4,11 @@ Every command is printed first (`+ ...`, shell-quoted); `--dry-run` prints and r
 compose and check every stage config, before the first stage, as a real run does). With `--from`, a stage's earlier
 outputs are moved aside to `<path>.bak-<time>`, markers too, never deleted.
 A command that fails stops the schedule with its exit status; the server a stage started is stopped in any case.
+
+Stop means stop: each command runs under `guard.py`, in a session of its own. SIGTERM, SIGINT or SIGHUP to the
+schedule stops the running command's whole session (its workers, torchrun's ranks, Ray's processes), waits, kills
+what is left, stops the server and exits 128 + the signal; the schedule killed with `kill -9` takes the command's
+session with it (the guard gets SIGTERM when its parent dies). A rerun then finds nothing of the old run writing.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from recipe.rwml.schedule.guard import DEFAULT_GRACE_S, GRACE_ENV, stop_session
 from recipe.rwml.schedule.plan import make_plan
 from recipe.rwml.schedule.preflight import config_problems, endpoint_problems, gpu_problems
 from recipe.rwml.schedule.server import ModelServer
@@ -25,6 +31,16 @@ from recipe.rwml.schedule.settings import PRINTED, ScheduleError, Settings
 from recipe.rwml.schedule.stages import Stage, done_marker
 from recipe.rwml.schedule.steps import Command, ConfigCheck, Logged, MakeDir, Serve, Step, StopServer, shell_quote
 from recipe.rwml.train_curves import plot_log
+
+GUARD = Path(__file__).with_name("guard.py")
+
+
+class Stopped(Exception):
+    """The schedule got a stop signal; the exit status is 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class CommandFailed(Exception):
@@ -57,7 +73,11 @@ def process_env(s: Settings, environ: Mapping[str, str]) -> dict[str, str]:
 
 def settings_lines(s: Settings, script: str, dry_run: bool) -> list[str]:
     header = f"RWML schedule {script} (run {s['RUN_NAME']}, ENV={s['ENV']}){', dry run' if dry_run else ''}"
-    return [header, "settings (environment variables):", *(f"  {name:<26} {s[name]}" for name in PRINTED)]
+
+    def shown(name: str) -> str:  # an override list on one line, as the commands get it
+        return " ".join(s[name].split()) if name.endswith("_OVERRIDES") else s[name]
+
+    return [header, "settings (environment variables):", *(f"  {name:<26} {shown(name)}" for name in PRINTED)]
 
 
 class Runner:
@@ -69,16 +89,36 @@ class Runner:
         self.s, self.dry_run, self.env, self.configs = s, dry_run, dict(env), configs
         self.server: ModelServer | None = None
         self.serving = False
+        self.running: subprocess.Popen | None = None  # the guard of the command that runs now
 
     def echo(self, argv: Sequence[str]) -> None:
         print("+ " + shell_quote(list(argv)))
 
     def call(self, argv: Sequence[str], env: Mapping[str, str] | None = None, **kwargs: object) -> subprocess.Popen:
+        """Start `argv` under the guard, in a session of its own (`stop_running` ends all of it)."""
+        guarded = [sys.executable, str(GUARD), "--", *argv]
         try:
-            return subprocess.Popen(list(argv), env=dict(self.env if env is None else env), **kwargs)
+            self.running = subprocess.Popen(
+                guarded, env=dict(self.env if env is None else env), start_new_session=True, **kwargs
+            )
         except OSError as exc:
             print(f"{argv[0]}: {exc.strerror}", file=sys.stderr)
             raise CommandFailed(127) from None
+        return self.running
+
+    def stop_running(self) -> None:
+        """Stop the running command's session: the guard's own stop first, then, if it is stuck, from here."""
+        guard, self.running = self.running, None
+        if guard is None or guard.poll() is not None:
+            return
+        print(f"stopping the running command (session {guard.pid})", file=sys.stderr, flush=True)
+        grace_s = float(self.env.get(GRACE_ENV) or DEFAULT_GRACE_S)
+        try:
+            guard.send_signal(signal.SIGTERM)
+            guard.wait(timeout=grace_s + 10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        stop_session(guard.pid, 0 if guard.poll() is None else grace_s, guard)
 
     def step(self, step: Step) -> None:
         if isinstance(step, Command):
@@ -224,14 +264,25 @@ def run_schedule(
         return 0
 
     runner = Runner(s, dry_run, env, configs)
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     try:
         for i, stage in enumerate(plan.to_run, 1):
             print(f"\n== stage {stage.name} ({i}/{len(plan.to_run)}, {time.strftime('%H:%M:%S')})")
             runner.run_stage(stage, forced=bool(start))
+    except Stopped as exc:
+        for sig in previous:  # a second signal while stopping does not cut the stop short
+            signal.signal(sig, signal.SIG_IGN)
+        print(f"\nstopped by signal {exc.signum}; the stage in progress is not marked done", file=sys.stderr)
+        runner.stop_running()
+        return 128 + exc.signum
     finally:
         runner.stop_server()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print()
     if dry_run:
         print("dry run: nothing was run")

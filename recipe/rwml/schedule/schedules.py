@@ -1,6 +1,7 @@
 """The named schedules that scripts/run_*.sh start: each a plan (stages of the one table, in order) and its defaults.
 
 A default applies when its environment variable is unset or empty (then settings.py's own defaults fill the rest);
+a user's `*_OVERRIDES` are added after the plan's own (hydra takes the last value of a key, so the user's win);
 `{REPO}` in a default is the repo root, `{NAME}` the value of an entry above it. `fixed` settings ignore the
 environment.
 """
@@ -40,7 +41,12 @@ class Schedule:
         out = dict(env)
         known = {"REPO": repo}
         for name, default in self.defaults.items():
-            out[name] = known[name] = env.get(name) or default.format(**known)
+            value, user = default.format(**known), env.get(name)
+            if name.endswith("_OVERRIDES") and user:  # the user's add to the plan's (and come last: they win)
+                value = f"{value} {user}".strip()
+            else:
+                value = user or value
+            out[name] = known[name] = value
         return {**out, **self.fixed}
 
 

@@ -1,7 +1,8 @@
 """A model server a stage calls (vLLM, or the CPU OpenAI server), in its own process group, logged to a file.
 
 `ModelServer.start` refuses a port something already answers on, then waits until GET <url>/models answers; `stop`
-ends the server's whole process group (vLLM starts workers of its own).
+ends the server's whole session (vLLM starts workers of its own): the server runs under `guard.py`, which also
+stops it when the schedule dies.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ class ModelServer:
             )
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as log:
-            try:  # stdin as for a shell's background job; a session of its own, so stop() reaches its workers
+            try:  # stdin as for a shell's background job; under the guard, in a session of its own, so stop() (or
+                # the schedule's death, even by kill -9) reaches its workers
                 self.process = subprocess.Popen(
-                    self.serve.argv,
+                    [sys.executable, str(Path(__file__).with_name("guard.py")), "--", *self.serve.argv],
                     env=self.env,
                     stdin=subprocess.DEVNULL,
                     stdout=log,
