@@ -204,9 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         policy = make_policy(spec)  # validates the spec, and the endpoint before any worker starts
         if hasattr(policy, "check_reachable"):
             policy.check_reachable()
-        store = EpisodeStore(args.out)
-        store.check_settings(run_settings(args, spec, max_steps))
-        return _collect(args, tasks, spec, max_steps, store)
+        with EpisodeStore(args.out) as store:
+            store.check_settings(run_settings(args, spec, max_steps))
+            return _collect(args, tasks, spec, max_steps, store)
     except KNOWN_ERRORS as err:
         print_error(err, debug=debug_requested())
         return 2

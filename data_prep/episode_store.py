@@ -1,10 +1,14 @@
 """Append-only episode JSONL with resume: finished episodes are on disk the moment they finish.
 
 Each episode is one line, written with flush + fsync, so a `kill -9` loses at most the episode in
-flight. On reopen, a torn last line (the kill landed mid-write) is cut off -- atomically, through a
-temporary file and a rename -- and every complete line's `episode_id` counts as done. A write that fails
+flight. On reopen, a torn last line (the kill landed mid-write) is cut off -- one truncation, found by reading
+the file's tail only -- and every complete line's `episode_id` counts as done. A write that fails
 (a full disk) is cut back off before the error is raised: the file never holds half an episode. Errors
 name the file and line and say what to do, on one line.
+
+One writer at a time: the store holds a lock beside the file (data_prep/output_lock.py) until `close`; a second
+collection into the same file is refused, naming the first. The file must be a regular file: a symlink is written
+through (to the file it points to, never replaced), a FIFO, a device or a folder is refused.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from data_prep.atomic_file import write_atomic, write_json_atomic
+from data_prep.atomic_file import write_json_atomic
+from data_prep.output_lock import OutputLock
 
 
 class EpisodeFileError(ValueError):
@@ -61,30 +66,61 @@ def iter_episode_dicts(
             yield lineno, d
 
 
+TAIL_CHUNK = 1 << 16
+
+
+def regular_file_target(path: Path) -> Path:
+    """The file that writes to `path` reach: `path`, or the file its symlink points to. Refuses a folder, and a
+    FIFO, a device or a socket (reading one hangs or never ends)."""
+    target = path.resolve() if path.is_symlink() else path
+    shown = f"{path}" + (f" (a link to {target})" if target != path else "")
+    if target.is_dir():
+        raise EpisodeFileError(f"{shown}: is a folder, not an episode file; pass a file such as {path}/episodes.jsonl")
+    if target.exists() and not target.is_file():
+        raise EpisodeFileError(
+            f"{shown}: is not a regular file (a FIFO, a device or a socket); pass an episode file as --out"
+        )
+    return target
+
+
 class EpisodeStore:
     """The output JSONL of a collection run."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.done: set[str] = set()
-        if self.path.is_dir():
-            raise EpisodeFileError(
-                f"{self.path}: is a folder, not an episode file; pass a file such as {self.path}/episodes.jsonl"
-            )
+        self.file = regular_file_target(self.path)  # where the lines go: a symlink's target
         try:
-            if self.path.exists():
-                self._repair_tail()
-                for _, d in iter_episode_dicts(self.path):
-                    self.done.add(d["episode_id"])
-            else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = OutputLock(self.file)
         except OSError as err:
             raise EpisodeFileError(f"{self.path}: cannot open ({err.strerror or err}); pass another --out") from err
+        try:
+            if self.file.exists():
+                self._repair_tail()
+                for _, d in iter_episode_dicts(self.file):
+                    self.done.add(d["episode_id"])
+        except OSError as err:
+            self.close()
+            raise EpisodeFileError(f"{self.path}: cannot open ({err.strerror or err}); pass another --out") from err
+        except EpisodeFileError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the writer's lock (the process's end releases it too)."""
+        self._lock.release()
+
+    def __enter__(self) -> EpisodeStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def settings_path(self) -> Path:
         """The sidecar manifest: the settings the episodes were made with, beside the episode file."""
-        return self.path.with_name(self.path.name + ".settings.json")
+        return self.file.with_name(self.file.name + ".settings.json")
 
     def check_settings(self, settings: dict[str, Any]) -> None:
         """Refuse to add episodes made with other `settings` than those already in the file; record them.
@@ -114,16 +150,31 @@ class EpisodeStore:
         write_json_atomic(manifest, settings)
 
     def _repair_tail(self) -> None:
-        data = self.path.read_bytes()
-        if not data or data.endswith(b"\n"):
-            return
-        cut = data.rfind(b"\n") + 1  # keep every complete line, drop the torn one
-        write_atomic(self.path, data[:cut], fsync=True)  # keeps the file's mode
+        """Cut a torn last line off, reading only the end of the file."""
+        with open(self.file, "rb+") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            f.seek(size - 1)
+            if f.read(1) == b"\n":
+                return
+            cut, end = 0, size
+            while end > 0:
+                start = max(0, end - TAIL_CHUNK)
+                f.seek(start)
+                newline = f.read(end - start).rfind(b"\n")
+                if newline >= 0:
+                    cut = start + newline + 1
+                    break
+                end = start
+            f.truncate(cut)  # keep every complete line, drop the torn one
+            f.flush()
+            os.fsync(f.fileno())
 
     def append(self, episode: dict[str, Any]) -> None:
         """Add one episode as one line, on disk (fsync'ed) when this returns; on a failed write, nothing of it."""
         data = memoryview((json.dumps(episode, ensure_ascii=False) + "\n").encode("utf-8"))
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # 0o666: the umask decides
+        fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # 0o666: the umask decides
         try:
             start = os.fstat(fd).st_size
             try:

@@ -71,7 +71,12 @@ def load_excluded(paths: list[str]) -> set[tuple[str, str]]:
 def open_parquet(path: Path, flag: str, columns: set[str]) -> pq.ParquetFile:
     """`path` opened as parquet with `columns`; FilterError naming the file and the flag when it is not one."""
     if not path.is_file():
-        what = "is a directory, not a parquet file" if path.is_dir() else "does not exist"
+        if path.is_dir():
+            what = "is a directory, not a parquet file"
+        elif path.exists():
+            what = "is not a regular file (a FIFO, a device or a socket)"
+        else:
+            what = "does not exist"
         raise FilterError(f"{flag} {path} {what}, pass a world-model parquet written by data_prep.build_wm_dataset")
     try:
         pf = pq.ParquetFile(path)
@@ -90,9 +95,44 @@ def open_parquet(path: Path, flag: str, columns: set[str]) -> pq.ParquetFile:
     return pf
 
 
+def _type_problem(path: Path, column: str, found: pa.DataType, expected: str) -> FilterError:
+    return FilterError(
+        f"{path}: column '{column}' is {found}, expected {expected}, --input, pass a world-model parquet written by "
+        "data_prep.build_wm_dataset"
+    )
+
+
 def check_input(path: Path) -> int:
-    """The number of rows of the world-model parquet at `path`; FilterError when it is none."""
-    return open_parquet(path, "--input", {"data_source", "prompt", "reward_model"}).metadata.num_rows
+    """The number of rows of the world-model parquet at `path`; FilterError, naming the file, the column and the
+    row, when a column has another type than build_wm_dataset writes (checked before any sample is asked for)."""
+    pf = open_parquet(path, "--input", {"data_source", "prompt", "reward_model"})
+    schema = pf.schema_arrow
+    if not pa.types.is_string(schema.field("data_source").type) and not pa.types.is_large_string(
+        schema.field("data_source").type
+    ):
+        raise _type_problem(path, "data_source", schema.field("data_source").type, "a string")
+    prompt = schema.field("prompt").type
+    if not (pa.types.is_list(prompt) or pa.types.is_large_list(prompt)) or not pa.types.is_struct(prompt.value_type):
+        raise _type_problem(path, "prompt", prompt, "a list of {role, content} messages")
+    if {prompt.value_type.field(i).name for i in range(prompt.value_type.num_fields)} < {"role", "content"}:
+        raise _type_problem(path, "prompt", prompt, "a list of {role, content} messages")
+    reward = schema.field("reward_model").type
+    if not pa.types.is_struct(reward) or reward.get_field_index("ground_truth") < 0:
+        raise _type_problem(path, "reward_model", reward, "a struct with a string ground_truth")
+    truth = reward.field("ground_truth").type
+    if not (pa.types.is_string(truth) or pa.types.is_large_string(truth)):
+        raise _type_problem(path, "reward_model.ground_truth", truth, "a string (the real next state)")
+    row = 0
+    for batch in pf.iter_batches(columns=["reward_model"]):
+        truths = batch.column(0).field("ground_truth")
+        if truths.null_count:
+            first = next(i for i, v in enumerate(truths.is_null().to_pylist()) if v)
+            raise FilterError(
+                f"{path}: row {row + first}: column 'reward_model.ground_truth' is null, expected a string, --input, "
+                "rebuild it with data_prep.build_wm_dataset"
+            )
+        row += batch.num_rows
+    return pf.metadata.num_rows
 
 
 def choose_tau(means: list[float], easy_fraction: float) -> float:
@@ -175,6 +215,12 @@ def reward_kwargs_of(args: argparse.Namespace) -> dict[str, Any]:
         raise FilterError(f"--easy-fraction must be in (0, 1), got {args.easy_fraction}")
     if args.concurrency < 1:
         raise FilterError(f"--concurrency must be >= 1, got {args.concurrency}")
+    if not math.isfinite(args.temperature) or args.temperature < 0:
+        raise FilterError(f"--temperature must be a finite number >= 0, got {args.temperature}")
+    if args.max_tokens < 1:
+        raise FilterError(f"--max-tokens must be >= 1, got {args.max_tokens}")
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        raise FilterError(f"--timeout must be a number of seconds > 0, got {args.timeout}")
     try:
         return RewardSettings.from_json(args.reward_kwargs, "--reward-kwargs")
     except ValueError as err:

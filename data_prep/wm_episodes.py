@@ -164,7 +164,12 @@ def iter_records(
     """
     for path in paths:
         if not Path(path).is_file():
-            what = "is a folder, not an episode file" if Path(path).is_dir() else "does not exist"
+            if Path(path).is_dir():
+                what = "is a folder, not an episode file"
+            elif Path(path).exists():
+                what = "is not a regular file (a FIFO, a device or a socket)"
+            else:
+                what = "does not exist"
             raise BuildError(f"input file {path} {what}")
         for lineno, raw in _lines(path):
             try:

@@ -127,12 +127,20 @@ def _file_as_out(tmp_path: Path) -> Path:
     return tmp_path / "afile"
 
 
+def _fifo(tmp: Path) -> Path:
+    fifo = tmp / "episodes.fifo"
+    os.mkfifo(fifo)  # reading it would wait for a writer forever
+    return fifo
+
+
 # attack -> (command main, argv from tmp_path, expected substring of the one error line)
 BAD_COMMANDS: dict[str, tuple[Callable[[list[str]], int], Callable[[Path], list[str]], str]] = {
     "empty file": (build_wm_dataset.main, lambda t: ["--input", str(CORPUS / "empty.jsonl")], "no episodes in"),
     "only blank lines": (build_wm_dataset.main, lambda t: ["--input", str(CORPUS / "blank_lines.jsonl")], "no epis"),
     "missing input": (build_wm_dataset.main, lambda t: ["--input", str(t / "nope.jsonl")], "does not exist"),
     "folder as input": (build_wm_dataset.main, lambda t: ["--input", str(t)], "is a folder, not an episode file"),
+    "FIFO as input": (build_wm_dataset.main, lambda t: ["--input", str(_fifo(t))], "is not a regular file"),
+    "/dev/zero as input": (build_wm_dataset.main, lambda t: ["--input", "/dev/zero"], "is not a regular file"),
     "huge line": (build_wm_dataset.main, lambda t: ["--input", str(_huge_line(t))], "line is longer than 64 MiB"),
     "out-dir is a file": (
         build_wm_dataset.main,
@@ -324,8 +332,8 @@ def test_repaired_torn_tail_keeps_the_files_mode(tmp_path: Path) -> None:
     path.chmod(0o644)
     old_umask = os.umask(0o077)  # a umask-based mode would be 0600, as mkstemp's is
     try:
-        store = EpisodeStore(path)
-        assert (path.stat().st_mode & 0o777) == 0o644
+        with EpisodeStore(path) as store:
+            assert (path.stat().st_mode & 0o777) == 0o644
         assert path.read_bytes() == GOOD.read_bytes() and len(store.done) == 2
         os.umask(0o002)
         write_atomic(tmp_path / "new.json", "{}")  # a new file gets what the umask gives, not 0600

@@ -118,6 +118,57 @@ def out_is_a_directory(tmp: Path, _: Fixture) -> Outcome:
     return collect(tmp)
 
 
+def out_links_to(target: str) -> Callable[[Path, Fixture], Outcome]:
+    """--out a symlink to a special file (a FIFO made here, or a device): refused before anything reads it."""
+
+    def attack(tmp: Path, _: Fixture) -> Outcome:
+        special = Path(target) if target.startswith("/") else tmp / target
+        if not special.exists():
+            os.mkfifo(special)
+        link = tmp / "eps.jsonl"
+        link.symlink_to(special)
+        return collect(link)
+
+    return attack
+
+
+def out_fifo(tmp: Path, _: Fixture) -> Outcome:
+    os.mkfifo(tmp / "eps.jsonl")
+    return collect(tmp / "eps.jsonl")
+
+
+def out_symlink_to_a_torn_file(tmp: Path, fixture: Fixture) -> Outcome:
+    """The episodes go through the link into the real file, whose torn tail is cut; the link stays a link."""
+    finished = fixture("finished")
+    real = tmp / "real.jsonl"
+    real.write_bytes(finished.read_bytes() + b'{"episode_id": "torn", "st')
+    shutil.copy(finished.with_name(finished.name + ".settings.json"), tmp / "real.jsonl.settings.json")
+    link = tmp / "eps.jsonl"
+    link.symlink_to(real)
+    outcome = collect(link, "--max-tasks", "2")
+    assert link.is_symlink() and len(ids(real)) == len(set(ids(real))) == 2
+    return outcome
+
+
+def two_writers_at_once(tmp: Path, _: Fixture) -> Outcome:
+    """A second collection into the same --out while the first runs is refused, naming the first; the first
+    finishes with every episode once."""
+    out = tmp / "eps.jsonl"
+    first = collect_process(
+        out, *BASE, "--max-tasks", "3", "--episodes-per-task", "3", "--max-steps", "30", "--workers", "0"
+    )
+    deadline = time.monotonic() + 120
+    while not (tmp / ".eps.jsonl.lock").exists():
+        assert first.poll() is None and time.monotonic() < deadline, first.stderr.read() if first.stderr else ""
+        time.sleep(0.05)
+    second = collect(out)
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert len(ids(out)) == len(set(ids(out))) == 9
+    assert not (tmp / ".eps.jsonl.lock").exists()
+    return second
+
+
 def old_file_without_manifest(tmp: Path, fixture: Fixture) -> Outcome:
     finished = fixture("finished")
     out = tmp / "old.jsonl"
@@ -290,6 +341,11 @@ ATTACKS = [
     Attack("resume_other_seed", resume_with("--seed", "7"), "seed=0 now 7"),
     Attack("resume_more_tasks_same_settings", resume_with("--max-tasks", "2"), OK),
     Attack("resume_old_file_without_manifest", old_file_without_manifest, OK),
+    Attack("out_symlink_to_dev_zero", out_links_to("/dev/zero"), "is not a regular file"),
+    Attack("out_symlink_to_a_fifo", out_links_to("a.fifo"), "is not a regular file"),
+    Attack("out_is_a_fifo", out_fifo, "is not a regular file"),
+    Attack("out_symlink_to_a_torn_file", out_symlink_to_a_torn_file, OK),
+    Attack("two_writers_at_once", two_writers_at_once, "being written by another process (pid "),
     Attack("resume_corrupt_manifest", corrupt_manifest, "unreadable settings manifest"),
     # faults
     Attack("full_disk_while_appending", full_disk, "No space left on device"),

@@ -659,3 +659,11 @@ def test_a_stopped_schedule_leaves_nothing_running_and_a_rerun_loses_and_repeats
     ids = [json.loads(line)["episode_id"] for line in episodes.read_text().splitlines() if line.strip()]
     assert len(ids) == len(set(ids)) == 3 * 4  # three bundled train games, four episodes each: none lost, none twice
     assert _processes_mentioning(str(tmp_path)) == []
+
+
+def test_the_dry_run_prints_markers_and_moves_the_way_a_shell_reads_them(tmp_path: Path) -> None:
+    """The reported flaw: `touch <dir with a space>/x.done` was printed unquoted."""
+    spaced = tmp_path / "my data"
+    run = schedule(tmp_path, "run_rwml_qwen3_8b.sh --dry-run --until wm_data", DATA_DIR=str(spaced))
+    assert run.rc == 0, run.err
+    assert f"+ touch '{spaced}/episodes_tau2.done'" in run.out.splitlines()

@@ -201,8 +201,8 @@ def evaluate(argv: list[str] | None = None, prog: str | None = None) -> int:
     if args.policy == "openai":
         make_policy(policy_spec(args, "alfworld")).check_reachable()
     jobs = make_jobs(args, planned)
-    store = EpisodeStore(out_dir / "episodes.jsonl")
-    run_episodes(args, jobs, store)
+    with EpisodeStore(out_dir / "episodes.jsonl") as store:
+        run_episodes(args, jobs, store)
     summary = summarize(load_episodes(store.path, [j["episode_id"] for j in jobs]), planned)
     if args.wm_parquet:
         summary["world_model"] = evaluate_world_model(args, out_dir)

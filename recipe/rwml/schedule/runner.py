@@ -198,7 +198,7 @@ class Runner:
         for out in stage.outputs(self.s):
             for path in (out, done_marker(out)):
                 if os.path.exists(path):
-                    print(f"+ mv {path} {path}.bak-{stamp}")
+                    print("+ " + shell_quote(["mv", path, f"{path}.bak-{stamp}"]))
                     if not self.dry_run:
                         os.rename(path, f"{path}.bak-{stamp}")
 
@@ -213,7 +213,7 @@ class Runner:
             self.step(step)
         marker = done_marker(stage.output(self.s))
         if self.dry_run:
-            print(f"+ touch {marker}")
+            print("+ " + shell_quote(["touch", marker]))
         else:
             Path(marker).touch()
 
