@@ -359,7 +359,8 @@ def test_dry_run_prints_both_stages_in_order_with_resolved_commands(tmp_path: Pa
     assert f"actor_rollout_ref.model.path={ckpt}/rwml_hf" in stage2
     assert stage2.endswith(f"user_base_url=UNSET_USER_BASE_URL '2>&1 | tee -a {ckpt}/logs/policy.log'")
     assert "evaluate.py" in run.command(f"--out-dir {ckpt}/eval_policy")
-    assert f"\n+ kill <server>\n+ touch {ckpt}/eval_policy.done\n\ndry run: nothing was run\n" in run.out
+    marker_line = f"+ record {ckpt}/eval_policy.done (the stage's commands and inputs)"
+    assert f"\n+ kill <server>\n{marker_line}\n\ndry run: nothing was run\n" in run.out
     # what a real run would still need is named, and the dry run created nothing
     assert "a real run would stop here" in run.out
     assert "stage rwml needs EMBED_BASE_URL" in run.out and "stage policy needs USER_BASE_URL" in run.out
@@ -522,6 +523,14 @@ def test_cpu_stage_really_runs_marks_done_and_is_skipped_on_rerun(tmp_path: Path
     run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh --until wm_data", **env)
     assert run.rc == 0, run.err
     assert run.executed == [] and "nothing to run" in run.out
+    # the marker records the stage's commands: a rerun with another setting stops instead of skipping the stage (the
+    # reported flaw: HISTORY=5 skipped wm_data as done, its output still built with history 2)
+    recorded = json.loads(Path(f"{data}/wm_alfworld.done").read_text())
+    assert any("--history 2" in c for c in recorded["commands"]) and str(episodes) in recorded["inputs"]
+    run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh --until wm_data", HISTORY="5", **env)
+    assert run.rc == 2 and run.executed == []
+    assert "stage wm_data is done with other settings or inputs: -2 +5" in run.err
+    assert "rerun with --from wm_data" in run.err and "error: done stages were made with other settings" in run.err
     # --from: the old output and its marker are moved aside (a dry run only says so)
     run = schedule(tmp_path, "run_rwml_qwen2.5_7b.sh --dry-run --from wm_data --until wm_data", **env)
     assert run.executed == ["wm_data"] and run.plan["wm_data"] == "run (forced by --from wm_data)"
@@ -666,4 +675,4 @@ def test_the_dry_run_prints_markers_and_moves_the_way_a_shell_reads_them(tmp_pat
     spaced = tmp_path / "my data"
     run = schedule(tmp_path, "run_rwml_qwen3_8b.sh --dry-run --until wm_data", DATA_DIR=str(spaced))
     assert run.rc == 0, run.err
-    assert f"+ touch '{spaced}/episodes_tau2.done'" in run.out.splitlines()
+    assert f"+ record '{spaced}/episodes_tau2.done' (the stage's commands and inputs)" in run.out.splitlines()

@@ -2,7 +2,8 @@
 
 A stage runs unless it is switched off by the settings, lies outside --from/--until, or is done (its output and the
 marker `<output>.done` exist). An input must exist or come from a stage that runs earlier in this plan; a missing one
-is reported with the stage that makes it.
+is reported with the stage that makes it. A done stage whose recorded commands or inputs differ from this run's
+(markers.py) is reported too: the schedule stops rather than build on an output made with other settings.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from recipe.rwml.schedule.markers import changes
 from recipe.rwml.schedule.settings import Settings
 from recipe.rwml.schedule.stages import Stage, done_marker
 
@@ -34,6 +36,7 @@ class Planned:
 class Plan:
     stages: list[Planned]
     missing: list[str] = field(default_factory=list)  # inputs no earlier stage of this run makes
+    changed: list[str] = field(default_factory=list)  # done stages whose settings or inputs changed since
     needs: list[str] = field(default_factory=list)  # what a real run needs that the settings lack
     gpu: bool = False  # a stage that runs needs NVIDIA GPUs
 
@@ -103,6 +106,12 @@ def make_plan(stages: Sequence[Stage], s: Settings, start: str = "", until: str 
         planned = Planned(stage, _status(stage, s, start, until, forced, past_until), stage.output(s))
         past_until = past_until or stage.name == until
         plan.stages.append(planned)
+        if planned.status.startswith("skip (done"):
+            plan.changed += [
+                f"stage {stage.name} is done with other settings or inputs: {change}; to redo it with these, rerun "
+                f"with --from {stage.name} (its output is moved aside), else rerun with the settings it was made with"
+                for change in changes(stage, s)
+            ]
         if not planned.runs:
             continue
         for path in stage.inputs(s):

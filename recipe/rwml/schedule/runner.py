@@ -24,6 +24,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from recipe.rwml.schedule.guard import DEFAULT_GRACE_S, GRACE_ENV, stop_session
+from recipe.rwml.schedule.markers import write_marker
 from recipe.rwml.schedule.plan import make_plan
 from recipe.rwml.schedule.preflight import config_problems, endpoint_problems, gpu_problems
 from recipe.rwml.schedule.server import ModelServer
@@ -213,9 +214,9 @@ class Runner:
             self.step(step)
         marker = done_marker(stage.output(self.s))
         if self.dry_run:
-            print("+ " + shell_quote(["touch", marker]))
+            print(f"+ record {shell_quote([marker])} (the stage's commands and inputs)")
         else:
-            Path(marker).touch()
+            write_marker(stage, self.s)
 
 
 def report(problems: list[str], dry_run: bool) -> None:
@@ -249,6 +250,9 @@ def run_schedule(
     if plan.missing:
         print("\n".join(f"  {m}" for m in plan.missing), file=sys.stderr)
         raise ScheduleError("missing inputs; nothing was run")
+    if plan.changed:
+        print("\n".join(f"  {c}" for c in plan.changed), file=sys.stderr)
+        raise ScheduleError("done stages were made with other settings or inputs (above); nothing was run")
     bad_config, configs = config_problems(plan.to_run, s, env, check_endpoints=not dry_run)
     if bad_config:
         for line in bad_config[:-1]:  # one line per problem; the last is the schedule's error
