@@ -652,6 +652,9 @@ def test_a_stopped_schedule_leaves_nothing_running_and_a_rerun_loses_and_repeats
         assert proc.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
         assert time.monotonic() < deadline, (tmp_path / "first.log").read_text()[-3000:]
         time.sleep(0.2)
+    # a second schedule on the same outputs is refused while this one runs (the reported flaw: both ran)
+    second = subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 2 and "is being written by another process (pid " in second.stderr, second.stderr
     proc.send_signal(sig)
     assert proc.wait(timeout=60) == (128 + sig if sig != signal.SIGKILL else -signal.SIGKILL)
     deadline = time.monotonic() + 30  # the guard's grace is 10 s

@@ -9,6 +9,7 @@ Stop means stop: each command runs under `guard.py`, in a session of its own. SI
 schedule stops the running command's whole session (its workers, torchrun's ranks, Ray's processes), waits, kills
 what is left, stops the server and exits 128 + the signal; the schedule killed with `kill -9` takes the command's
 session with it (the guard gets SIGTERM when its parent dies). A rerun then finds nothing of the old run writing.
+One schedule per run: a real run holds a lock beside DATA_DIR and CKPT_DIR; a second one is refused, naming the first.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from data_prep.output_lock import OutputLock
 from recipe.rwml.schedule.guard import DEFAULT_GRACE_S, GRACE_ENV, stop_session
 from recipe.rwml.schedule.markers import write_marker
-from recipe.rwml.schedule.plan import make_plan
+from recipe.rwml.schedule.plan import Plan, make_plan
 from recipe.rwml.schedule.preflight import config_problems, endpoint_problems, gpu_problems
 from recipe.rwml.schedule.server import ModelServer
 from recipe.rwml.schedule.settings import PRINTED, ScheduleError, Settings
@@ -267,6 +269,18 @@ def run_schedule(
         print("nothing to run: every stage is done (use --from STAGE to rerun)")
         return 0
 
+    locks = []
+    try:
+        if not dry_run:  # one schedule per run: a second one on the same outputs is refused, naming this one
+            for folder in dict.fromkeys(os.path.realpath(s[name]) for name in ("DATA_DIR", "CKPT_DIR")):
+                locks.append(OutputLock(folder))
+        return _run_stages(plan, s, dry_run, start, env, configs)
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _run_stages(plan: Plan, s: Settings, dry_run: bool, start: str, env: dict[str, str], configs: Mapping) -> int:
     runner = Runner(s, dry_run, env, configs)
 
     def stop(signum: int, frame: object) -> None:
