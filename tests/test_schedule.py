@@ -679,3 +679,25 @@ def test_the_dry_run_prints_markers_and_moves_the_way_a_shell_reads_them(tmp_pat
     run = schedule(tmp_path, "run_rwml_qwen3_8b.sh --dry-run --until wm_data", DATA_DIR=str(spaced))
     assert run.rc == 0, run.err
     assert f"+ record '{spaced}/episodes_tau2.done' (the stage's commands and inputs)" in run.out.splitlines()
+
+
+def test_base_model_marker_stays_out_of_the_users_model_folder_and_a_deleted_output_is_remade(tmp_path: Path) -> None:
+    """The reported flaws: the base_model stage wrote `<MODEL_PATH>.done` beside a user's own model folder; and a
+    stage done with one of its outputs deleted stayed skipped, though the hint for the missing input says to rerun."""
+    model = tmp_path / "my_model"
+    model.mkdir()
+    run = schedule(tmp_path, "run_rwml_cpu.sh --dry-run", MODEL_PATH=str(model))
+    assert run.rc == 0, run.err
+    assert f"+ record {run.ckpt}/base_model.done (the stage's commands and inputs)" in run.out.splitlines()
+    assert f"{model}.done" not in run.out
+    s = settings(tmp_path, "rwml_qwen3_8b", FILTER_EASY="1")
+    stage = STAGES["filter"]
+    outputs = stage.outputs(s)
+    assert len(outputs) == 2
+    for out in outputs:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text("x")
+    Path(stage.marker_path(s)).touch()
+    assert make_plan([stage], s).status["filter"].startswith("skip (done")
+    Path(outputs[1]).unlink()  # the score cache deleted: the stage is not done any more
+    assert make_plan([stage], s).status["filter"] == "run"

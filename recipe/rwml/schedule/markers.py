@@ -16,7 +16,7 @@ from typing import Any
 
 from data_prep.atomic_file import write_json_atomic
 from recipe.rwml.schedule.settings import Settings
-from recipe.rwml.schedule.stages import Stage, done_marker
+from recipe.rwml.schedule.stages import Stage
 from recipe.rwml.schedule.steps import Command, ConfigCheck, Logged, MakeDir, Serve, StopServer, shell_quote
 
 
@@ -52,7 +52,7 @@ def stage_record(stage: Stage, s: Settings) -> dict[str, Any]:
 
 
 def write_marker(stage: Stage, s: Settings) -> str:
-    marker = done_marker(stage.output(s))
+    marker = stage.marker_path(s)
     write_json_atomic(marker, stage_record(stage, s))
     return marker
 
@@ -82,7 +82,7 @@ def _word_changes(old: str, new: str) -> str:
 
 def changes(stage: Stage, s: Settings) -> list[str]:
     """How the done stage's recorded commands and inputs differ from what it would run now ([] when they agree)."""
-    recorded = read_marker(done_marker(stage.output(s)))
+    recorded = read_marker(stage.marker_path(s))
     if recorded is None:
         return []
     now = stage_record(stage, s)

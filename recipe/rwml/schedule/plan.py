@@ -1,9 +1,9 @@
 """The plan: every stage of a schedule decided first (run, skip or off), then its inputs and settings checked.
 
-A stage runs unless it is switched off by the settings, lies outside --from/--until, or is done (its output and the
-marker `<output>.done` exist). An input must exist or come from a stage that runs earlier in this plan; a missing one
-is reported with the stage that makes it. A done stage whose recorded commands or inputs differ from this run's
-(markers.py) is reported too: the schedule stops rather than build on an output made with other settings.
+A stage runs unless it is switched off by the settings, lies outside --from/--until, or is done (its outputs and its
+marker, `<output>.done` by default, exist). An input must exist or come from a stage that runs earlier in this plan;
+a missing one is reported with the stage that makes it. A done stage whose recorded commands or inputs differ from
+this run's (markers.py) is reported too: the schedule stops rather than build on an output made with other settings.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from recipe.rwml.schedule.markers import changes
 from recipe.rwml.schedule.settings import Settings
-from recipe.rwml.schedule.stages import Stage, done_marker
+from recipe.rwml.schedule.stages import Stage
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ class Plan:
 
 
 def is_done(stage: Stage, s: Settings) -> bool:
-    out = stage.output(s)
-    return os.path.exists(out) and os.path.exists(done_marker(out))
+    """Its marker and every one of its outputs exist (an output deleted since makes the stage run again, so the
+    hint for a missing input -- rerun without --from/--until -- does remake it)."""
+    return os.path.exists(stage.marker_path(s)) and all(os.path.exists(out) for out in stage.outputs(s))
 
 
 def _status(stage: Stage, s: Settings, start: str, until: str, forced: bool, past_until: bool) -> str:
@@ -64,7 +65,7 @@ def _status(stage: Stage, s: Settings, start: str, until: str, forced: bool, pas
     if forced:
         return f"run (forced by --from {start})"
     if is_done(stage, s):
-        return f"skip (done: {done_marker(stage.output(s))} exists)"
+        return f"skip (done: {stage.marker_path(s)} exists)"
     return "run"
 
 

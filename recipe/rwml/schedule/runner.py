@@ -199,7 +199,7 @@ class Runner:
         """An earlier output of a forced stage goes to <path>.bak-<time>, with its marker."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
         for out in stage.outputs(self.s):
-            for path in (out, done_marker(out)):
+            for path in (out, stage.marker_path(self.s) if out == stage.output(self.s) else done_marker(out)):
                 if os.path.exists(path):
                     print("+ " + shell_quote(["mv", path, f"{path}.bak-{stamp}"]))
                     if not self.dry_run:
@@ -214,7 +214,7 @@ class Runner:
                     raise ScheduleError(f"stage {stage.name}: input {path} is missing (did the previous stage fail?)")
         for step in stage.steps(self.s):
             self.step(step)
-        marker = done_marker(stage.output(self.s))
+        marker = stage.marker_path(self.s)
         if self.dry_run:
             print(f"+ record {shell_quote([marker])} (the stage's commands and inputs)")
         else:

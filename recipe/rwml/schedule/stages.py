@@ -39,10 +39,15 @@ class Stage:
     gpu: Callable[[Settings], bool] = _never  # needs NVIDIA GPUs (PLATFORM=gpu)
     endpoints: Callable[[Settings], list[str]] = _nothing  # settings holding an OpenAI-compatible /v1 URL it calls
     enabled: Callable[[Settings], bool] = _always  # False: `off` in the plan
+    marker: Callable[[Settings], str] | None = None  # where the done marker goes, if not `<output>.done`
 
     def output(self, s: Settings) -> str:
         """The output that carries the done marker."""
         return self.outputs(s)[0]
+
+    def marker_path(self, s: Settings) -> str:
+        """The stage's done marker: `<output>.done`, or its own place (never beside a folder the user owns)."""
+        return self.marker(s) if self.marker is not None else done_marker(self.output(s))
 
 
 def done_marker(path: str) -> str:
@@ -129,7 +134,13 @@ def _filter_inputs(s: Settings) -> list[str]:
 
 TABLE = (
     # PLATFORM=cpu's default model (the CPU schedule only)
-    Stage("base_model", outputs=lambda s: [s["MODEL_PATH"]], steps=cmd.base_model),
+    # MODEL_PATH may be the user's own model folder (kept if there): its marker goes into CKPT_DIR, not beside it
+    Stage(
+        "base_model",
+        outputs=lambda s: [s["MODEL_PATH"]],
+        steps=cmd.base_model,
+        marker=lambda s: f"{s['CKPT_DIR']}/base_model.done",
+    ),
     Stage(
         "collect",
         outputs=lambda s: [s.episodes],
