@@ -701,3 +701,34 @@ def test_base_model_marker_stays_out_of_the_users_model_folder_and_a_deleted_out
     assert make_plan([stage], s).status["filter"].startswith("skip (done")
     Path(outputs[1]).unlink()  # the score cache deleted: the stage is not done any more
     assert make_plan([stage], s).status["filter"] == "run"
+
+
+@pytest.mark.slow
+def test_a_schedule_stopped_during_its_sft_warm_up_leaves_no_trainer_running(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    """The reported failure: `make train-cpu` stopped during its warm-up left torchrun and verl's SFT trainer running,
+    orphaned, and a rerun would have started a second trainer on the same checkpoint folder. SIGTERM to the schedule
+    once the SFT ranks run: torchrun, its rank and the schedule are all gone within the grace period."""
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)  # MODEL_PATH that exists is kept: the base_model stage does not convert
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "MODEL_PATH": str(model), "RWML_STOP_GRACE_S": "10"}
+    env |= {"DATA_DIR": str(tmp_path / "data"), "CKPT_DIR": str(tmp_path / "ckpt"), "COLLECT_WORKERS": "0"}
+    argv = ["bash", "scripts/run_rwml_cpu.sh", "--until", "warmup"]
+    with open(tmp_path / "run.log", "w") as log:
+        proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while not [p for p in _processes_mentioning(str(tmp_path)) if "verl.trainer.sft_trainer" in p]:
+        assert proc.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
+        assert time.monotonic() < deadline, (tmp_path / "run.log").read_text()[-3000:]
+        time.sleep(0.5)
+    time.sleep(3)  # torchrun has started its rank
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 30
+    while _processes_mentioning(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_mentioning(str(tmp_path)) == []
+    assert not (tmp_path / "ckpt" / "warmup.done").exists()
