@@ -35,7 +35,7 @@ from envs.base import EnvError
 from envs.episode import episode_id
 from envs.pool import EnvWorkerPool, PoolError
 from envs.registry import ENV_NAMES, list_tasks, spread_tasks
-from envs.user_sim_args import add_user_sim_args, user_sim_kwargs
+from envs.user_sim_args import add_user_sim_args, tau2_env_kwargs
 from recipe.rwml.policy_prompts import HISTORY_WINDOW
 
 DEFAULT_MAX_STEPS = {"alfworld": 30, "tau2": 60}
@@ -153,10 +153,7 @@ def policy_spec(args: argparse.Namespace) -> dict[str, Any]:
 def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if args.env != "tau2":
         return {}
-    kw = user_sim_kwargs(args)
-    if args.policy == "gold":
-        kw["allow_user_tool_calls"] = True  # telecom gold actions include the customer's own device calls
-    return kw
+    return tau2_env_kwargs(args, args.policy)
 
 
 def summarize(episodes: list[dict[str, Any]]) -> str:

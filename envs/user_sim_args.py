@@ -39,3 +39,13 @@ def user_sim_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         if getattr(args, key):
             kw[key] = getattr(args, key)
     return kw
+
+
+def tau2_env_kwargs(args: argparse.Namespace, policy: str) -> dict[str, Any]:
+    """The `Tau2Env` keywords collection and evaluation both give a tau2 episode played by `policy`: the user
+    simulator's, and for the gold policy the customer's own tool calls (telecom gold actions include the user's
+    device calls, which the env refuses otherwise)."""
+    kw = user_sim_kwargs(args)
+    if policy == "gold":
+        kw["allow_user_tool_calls"] = True
+    return kw

@@ -15,7 +15,7 @@ from data_prep.policies import openai_spec
 from data_prep.rollout import run_episode_job
 from envs.base import EnvError, TaskSpec
 from envs.registry import list_tasks, spread_tasks
-from envs.user_sim_args import user_sim_kwargs
+from envs.user_sim_args import tau2_env_kwargs
 from recipe.rwml.evaluate.errors import EvalError
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -87,10 +87,10 @@ def policy_spec(args: argparse.Namespace, env: str) -> dict[str, Any]:
 
 
 def env_kwargs(args: argparse.Namespace, env: str) -> dict[str, Any]:
-    """Keyword arguments of `make_env(env, ...)`: the tau2 user simulator's settings."""
+    """Keyword arguments of `make_env(env, ...)`: for tau2, what collection gives it too (`tau2_env_kwargs`)."""
     if env == "alfworld":
         return {}  # the game files come with the tasks (TaskSpec.kwargs)
-    return user_sim_kwargs(args)
+    return tau2_env_kwargs(args, args.policy)
 
 
 def make_jobs(args: argparse.Namespace, planned: dict[str, list[TaskSpec]]) -> list[dict[str, Any]]:
