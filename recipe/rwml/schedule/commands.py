@@ -214,6 +214,7 @@ def eval_args(s: Settings, out_dir: str) -> list[str]:
     args = ["--policy", "openai", "--base-url", s.server_url, "--model", "policy", "--out-dir", out_dir]
     args += ["--envs", s["ENV"], "--runs", s["EVAL_RUNS"], "--max-steps", s["EVAL_MAX_STEPS"]]
     args += ["--workers", s["EVAL_WORKERS"], *max_tokens(s)]
+    args += [f"--{s['ENV']}-history", s["HISTORY"]]  # the window the policy was trained with (HISTORY)
     if s.tau2:
         return [*args, "--tau2-domains", *s.words("TAU2_DOMAINS"), "--tau2-split", s["TAU2_EVAL_SPLIT"], *user_args(s)]
     return [*args, "--data-root", s.need("ALFWORLD_DATA"), "--alfworld-splits", *s.words("ALFWORLD_EVAL_SPLITS")]
@@ -254,6 +255,8 @@ def policy_overrides(s: Settings) -> list[str]:
         f"trainer.nnodes={s['NNODES']}",
         f"trainer.default_local_dir={s.policy_ckpt}",
         f"trainer.experiment_name={s['RUN_NAME']}-{s['ENV']}-policy",
+        # HISTORY reaches stage 2 as it reaches collection and the world-model data (was: the yaml's window)
+        f"actor_rollout_ref.rollout.custom.rwml_env.envs.{s['ENV']}.history_window={s['HISTORY']}",
     ]
     if s.tau2:  # tau2 prompts carry the domain policy and tool schemas; a windowed step answers within 1024 tokens
         user = "actor_rollout_ref.rollout.custom.rwml_env.envs.tau2.env_kwargs.user"
