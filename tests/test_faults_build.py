@@ -6,6 +6,8 @@ parquet; `--skip-bad` must skip exactly that line, count it, and build what the 
 `BAD_COMMANDS` are other bad inputs of the same tools (empty files, folders, a huge line, bad flags) -> one line.
 Then the faults: kill -9 at seeded random points of build_wm_dataset and of convert_to_hf, then rerun (complete,
 identical, nothing left behind), a full disk (a small tmpfs in a user namespace), and file permissions kept.
+`CONVERT_ATTACKS`: targets convert_to_hf must not replace (someone's folder, the cwd, the checkpoint, the base model)
+and checkpoints it must not pass (another model's tokenizer, a changed rope) -> one line, exit 2, nothing changed.
 """
 
 from __future__ import annotations
@@ -341,3 +343,74 @@ def test_repaired_torn_tail_keeps_the_files_mode(tmp_path: Path) -> None:
     finally:
         os.umask(old_umask)
     assert _stray(tmp_path) == []
+
+
+def _victim(tmp: Path) -> Path:
+    """Someone's project folder: a config.json (as a Node app has) and source files."""
+    victim = tmp / "victim"
+    (victim / "src").mkdir(parents=True)
+    (victim / "config.json").write_text('{"name": "my-app"}')
+    (victim / "src" / "precious.py").write_text("work")
+    return victim
+
+
+def _actor_copy(actor_dir: Path, tmp: Path) -> Path:
+    copy = tmp / "ckpt" / "global_step_1" / "actor"
+    shutil.copytree(actor_dir, copy)
+    return copy
+
+
+def _other_tokenizer(actor: Path, tmp: Path) -> None:
+    small = base_models.make_tiny_model(tmp / "small", vocab_size=300)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(small / name, actor / "huggingface" / name)
+
+
+def _rope_changed(actor: Path, tmp: Path) -> None:
+    path = actor / "huggingface" / "config.json"
+    config = json.loads(path.read_text())
+    rope = config.get("rope_parameters") or config
+    rope["rope_theta"] = float(rope.get("rope_theta", 10000.0)) * 4
+    path.write_text(json.dumps(config))
+
+
+# convert_to_hf target and checkpoint attacks (issue 24) -> (target from tmp and the actor copy, a change to the
+# checkpoint copy or None, extra flags, expected substring of the one error line). Each must exit 2 and leave every
+# file under tmp as it was, victim's included.
+CONVERT_ATTACKS: dict[str, tuple[Callable[[Path, Path], Path], Callable[[Path, Path], None] | None, list[str], str]] = {
+    "target a project folder with a config.json": (lambda t, a: _victim(t), None, [], "was not made by this converter"),
+    "target the current directory": (lambda t, a: Path("."), None, [], "is the current directory"),
+    "target the checkpoint folder": (lambda t, a: a.parents[1], None, [], "the checkpoint folder"),
+    "target inside the checkpoint": (lambda t, a: a / "huggingface", None, [], "the checkpoint folder"),
+    "target the base model": (lambda t, a: t / "base", None, ["--base-model", "{tmp}/base"], "the base model"),
+    "target a file": (lambda t, a: _file_as_out(t), None, [], "is not a folder"),
+    "tokenizer of another model": (lambda t, a: t / "hf", _other_tokenizer, [], "the tokenizer belongs to another"),
+    "rope changed against the base model": (
+        lambda t, a: t / "hf",
+        _rope_changed,
+        ["--base-model", "{tmp}/base", "--dtype", "fp32"],
+        "computes another function than the base model",
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(CONVERT_ATTACKS))
+def test_convert_refuses_what_it_must_not_replace_or_write(
+    attack: str, actor_dir: Path, tiny_model_dir: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    target_of, change, extra, expected = CONVERT_ATTACKS[attack]
+    shutil.copytree(tiny_model_dir, tmp_path / "base")
+    actor = _actor_copy(actor_dir, tmp_path)
+    if change is not None:
+        change(actor, tmp_path)
+    target = target_of(tmp_path, actor)
+    if target == Path("."):
+        monkeypatch.chdir(_victim(tmp_path))
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    argv = ["--actor-dir", str(actor), "--target-dir", str(target), *[a.format(tmp=tmp_path) for a in extra]]
+    assert convert_to_hf.main(argv) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("error")]  # beside it: a save's progress bar
+    assert len(lines) == 1 and "Traceback" not in err and expected in lines[0], err
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and "/small/" not in str(p)}
+    assert after == {p: b for p, b in before.items() if "/small/" not in str(p)}

@@ -744,3 +744,44 @@ def test_history_reaches_collection_world_model_data_stage_2_and_evaluation(env:
     assert f"actor_rollout_ref.rollout.custom.rwml_env.envs.{env}.history_window=3" in commands(s, "policy")[0]
     for stage in ("eval_stage1", "evaluate"):
         assert f"--{env}-history 3" in [c for c in commands(s, stage) if "scripts/evaluate.py" in c][0]
+
+
+@pytest.mark.slow
+def test_a_schedule_killed_during_grpo_leaves_no_trainer_or_ray_process(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """kill -9 of the schedule while stage 1 trains (main_rwml, its Ray head and workers): the guard of the command
+    gets SIGTERM from the kernel and stops the whole session -- nothing of the run is left."""
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "MODEL_PATH": str(model), "RWML_STOP_GRACE_S": "10"}
+    env |= {"DATA_DIR": str(tmp_path / "data"), "CKPT_DIR": str(tmp_path / "ckpt"), "COLLECT_WORKERS": "0"}
+    env |= {"WARMUP_STEPS": "0"}  # stage 1 straight from MODEL_PATH
+    argv = ["bash", "scripts/run_rwml_cpu.sh", "--until", "rwml"]
+    with open(tmp_path / "run.log", "w") as log:
+        proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 400
+    while "Training from scratch" not in (tmp_path / "run.log").read_text(errors="replace"):  # Ray up, workers in
+        assert proc.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
+        assert time.monotonic() < deadline, (tmp_path / "run.log").read_text()[-3000:]
+        time.sleep(1)
+    from recipe.rwml.schedule.guard import session_processes
+
+    # the sessions of the run's commands (the guard leads each): Ray's workers are in it though their command lines
+    # do not name tmp_path
+    sessions = set()
+    for line in _processes_mentioning(str(tmp_path)):
+        try:
+            sessions.add(os.getsid(int(line.split(":", 1)[0])))
+        except ProcessLookupError:  # ended since it was listed
+            pass
+    sessions -= {os.getsid(0), os.getsid(proc.pid)}
+    assert sessions and any(len(session_processes(sid)) > 5 for sid in sessions)  # trainer, Ray head, workers
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while any(session_processes(sid) for sid in sessions) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert [session_processes(sid) for sid in sessions] == [[] for _ in sessions]
+    assert _processes_mentioning(str(tmp_path)) == []
+    assert not (tmp_path / "ckpt" / "rwml.done").exists()
