@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,19 @@ def test_run_scripts_end_to_end(tmp_path: Path, args: str, env: dict, expected: 
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.splitlines() == [proc.stderr.strip()] and expected in proc.stderr
+
+
+def test_a_second_trainer_on_the_same_checkpoint_folder_stops_naming_the_first(tmp_path: Path) -> None:
+    """One trainer per checkpoint folder (issue 24): while a lock on `trainer.default_local_dir` is held, main_rwml
+    stops with one line naming the holder, before Ray starts."""
+    from data_prep.output_lock import OutputLock
+
+    ckpt = tmp_path / "ckpt"
+    with OutputLock(ckpt):
+        cmd = [sys.executable, "-m", "recipe.rwml.main_rwml", "--config-name", "rwml_trainer", *GOOD]
+        proc = subprocess.run(
+            [*cmd, f"trainer.default_local_dir={ckpt}"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+        )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and f"{ckpt} is being written by another process (pid {os.getpid()}: " in lines[0]

@@ -6,6 +6,8 @@
 
 Every value is a hydra override, exactly as with `python -m verl.trainer.main_ppo`. The checks of
 recipe/rwml/config_checks.py run first: a bad value stops here (`error: ...` lines, exit 2), before Ray asks for GPUs.
+One trainer per checkpoint folder: the run holds a lock beside `trainer.default_local_dir` (data_prep/output_lock.py);
+a second run on the same folder stops at once, naming the first.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from data_prep.cli_errors import EXIT_ERROR
+from data_prep.cli_errors import EXIT_ERROR, error_line
+from data_prep.output_lock import OutputLock, OutputLockedError
 from recipe.rwml.config_checks import config_problems
 
 
@@ -34,7 +37,15 @@ def main(config: DictConfig) -> None:
 
         print(run_precision().line(), flush=True)
 
-    verl_main(config)  # a hydra.main function called with a config runs on it: validation, then the Ray trainer
+    try:  # one trainer per checkpoint folder: a second one would resume from and overwrite the same steps
+        lock = OutputLock(config.trainer.default_local_dir)
+    except OutputLockedError as err:
+        print(error_line(err.what, err.where, err.fix), file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+    try:
+        verl_main(config)  # a hydra.main function called with a config runs on it: validation, then the Ray trainer
+    finally:
+        lock.release()
 
 
 if __name__ == "__main__":
