@@ -567,9 +567,9 @@ server.serve_forever()
 """
 
 
-def test_real_collect_stage_serves_the_model_collects_and_stops_the_server(tmp_path: Path) -> None:
-    """The GPU-free parts of a real stage: vLLM (a stand-in on the port) started in the background and awaited,
-    real ALFWorld episodes collected through it, the server's process group stopped, the stage marked done."""
+def _fake_vllm(tmp_path: Path) -> tuple[Path, Path, str]:
+    """`vllm` (the stand-in server on the port it is given, writing its pid to the pid file) and `nvidia-smi` (one
+    H100) in `bin_dir`; a free port for it: (bin_dir, pid_file, port)."""
     bin_dir, pid_file = tmp_path / "bin", tmp_path / "server.pid"
     bin_dir.mkdir()
     (tmp_path / "server.py").write_text(FAKE_SERVER.format(repo=str(REPO_ROOT), pid_file=str(pid_file)))
@@ -580,7 +580,13 @@ def test_real_collect_stage_serves_the_model_collects_and_stops_the_server(tmp_p
     for name, text in fakes.items():
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
-    port = free_port_url().rsplit(":", 1)[1].split("/")[0]
+    return bin_dir, pid_file, free_port_url().rsplit(":", 1)[1].split("/")[0]
+
+
+def test_real_collect_stage_serves_the_model_collects_and_stops_the_server(tmp_path: Path) -> None:
+    """The GPU-free parts of a real stage: vLLM (a stand-in on the port) started in the background and awaited,
+    real ALFWorld episodes collected through it, the server's process group stopped, the stage marked done."""
+    bin_dir, pid_file, port = _fake_vllm(tmp_path)
     env = dict(PATH=f"{bin_dir}:{os.environ['PATH']}", VLLM=str(bin_dir / "vllm"), VLLM_PORT=port, N_GPUS="1")
     env |= dict(ALFWORLD_DATA=str(REPO_ROOT / "envs" / "alfworld_games"), COLLECT_WORKERS="0")
     env |= dict(EPISODES_PER_TASK="1", COLLECT_MAX_STEPS="2")
@@ -627,17 +633,7 @@ def test_a_stopped_schedule_leaves_nothing_running_and_a_rerun_loses_and_repeats
     """The reported failure: SIGTERM to the schedule during `collect` left the collection running under PID 1, and
     the rerun wrote 4 episodes twice. Now the schedule (SIGTERM) or the guard of its command (the schedule killed
     with SIGKILL) stops the collection and the model server; the rerun resumes the file: every episode once."""
-    bin_dir, pid_file = tmp_path / "bin", tmp_path / "server.pid"
-    bin_dir.mkdir()
-    (tmp_path / "server.py").write_text(FAKE_SERVER.format(repo=str(REPO_ROOT), pid_file=str(pid_file)))
-    fakes = {
-        "vllm": FAKE_VLLM.format(python=sys.executable, server=tmp_path / "server.py"),
-        "nvidia-smi": "#!/usr/bin/env bash\necho 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)'\n",
-    }
-    for name, text in fakes.items():
-        (bin_dir / name).write_text(text)
-        (bin_dir / name).chmod(0o755)
-    port = free_port_url().rsplit(":", 1)[1].split("/")[0]
+    bin_dir, pid_file, port = _fake_vllm(tmp_path)
     data, ckpt = tmp_path / "data", tmp_path / "ckpt"
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), "DATA_DIR": str(data)}
     env |= dict(CKPT_DIR=str(ckpt), VLLM=str(bin_dir / "vllm"), VLLM_PORT=port, N_GPUS="1", RWML_STOP_GRACE_S="10")

@@ -302,7 +302,7 @@ def batch_size_problems(cfg: DictConfig) -> list[ConfigProblem]:
         if files is None or not isinstance(batch, int) or isinstance(batch, bool):
             continue
         paths = [str(files)] if isinstance(files, str) else [str(f) for f in files]
-        rows = _parquet_rows([p for p in paths if "://" not in p]) if all("://" not in p for p in paths) else None
+        rows = None if any("://" in p for p in paths) else _parquet_rows(paths)  # remote files: not counted
         if rows is not None and batch > rows:
             problems.append(
                 ConfigProblem(

@@ -31,7 +31,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import re
@@ -39,10 +38,12 @@ import shutil
 import signal
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 from data_prep.atomic_file import pid_alive
 from data_prep.cli_errors import ArgumentParser, run_cli
+from recipe.rwml.schedule.guard import die_with_parent
 
 TRACKER_FILE = "latest_checkpointed_iteration.txt"  # verl.utils.checkpoint.checkpoint_manager
 STEP_DIR_RE = re.compile(r"^global_step_(\d+)$")
@@ -189,14 +190,6 @@ def check_actor_dir(actor_dir: str | Path) -> int:
     return world_size
 
 
-def _die_with_parent() -> None:
-    """In the merger child (Linux): get SIGKILL when the command that started it dies, even by `kill -9`."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the merger outlives a killed command, as any child would
-        pass
-
-
 def run_merger(actor_dir: Path, out_dir: Path, backend: str = "fsdp") -> None:
     """Run verl's model merger on `actor_dir`, writing the HF model into `out_dir`; its output goes to ours."""
     cmd = [
@@ -212,7 +205,7 @@ def run_merger(actor_dir: Path, out_dir: Path, backend: str = "fsdp") -> None:
         str(out_dir),
     ]
     print("[convert_to_hf] running: " + " ".join(cmd), flush=True)
-    proc = subprocess.run(cmd, check=False, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    proc = subprocess.run(cmd, check=False, preexec_fn=partial(die_with_parent, signal.SIGKILL))
     if proc.returncode != 0:
         raise ConversionError(
             f"verl's model merger exited with status {proc.returncode} on {actor_dir} (its output is above)"

@@ -238,10 +238,11 @@ def create_app(
         ):
             raise APIError(400, f"`max_tokens` must be a positive integer, got {max_tokens!r}", param="max_tokens")
         room = max_model_len - len(prompt_ids)
-        if n * min(max_tokens or room, room) > max_request_tokens:
+        per_choice = min(max_tokens or room, room)  # what a choice may generate at most
+        if n * per_choice > max_request_tokens:
             raise APIError(
                 400,
-                f"n x max_tokens = {n} x {min(max_tokens or room, room)} is over this server's "
+                f"n x max_tokens = {n} x {per_choice} is over this server's "
                 f"{max_request_tokens} tokens per request (--max-request-tokens); ask for fewer",
                 param="n",
             )

@@ -73,6 +73,19 @@ def stop_session(sid: int, grace_s: float, child: subprocess.Popen | None = None
         child.wait()
 
 
+def stop_guarded(guard: subprocess.Popen, grace_s: float) -> None:
+    """Stop a command started under this guard in a session of its own (`guard` is the guard's process): SIGTERM to
+    the guard, which stops its session within `grace_s`; then the session is swept from here -- at once with SIGKILL
+    if the guard is stuck, else whatever is left."""
+    if guard.poll() is None:
+        try:
+            guard.send_signal(signal.SIGTERM)
+            guard.wait(timeout=grace_s + 10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    stop_session(guard.pid, 0 if guard.poll() is None else grace_s, guard)
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--"]:
         argv = argv[1:]

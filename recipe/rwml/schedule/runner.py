@@ -25,7 +25,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from data_prep.output_lock import OutputLock
-from recipe.rwml.schedule.guard import DEFAULT_GRACE_S, GRACE_ENV, stop_session
+from recipe.rwml.schedule.guard import DEFAULT_GRACE_S, GRACE_ENV, stop_guarded
 from recipe.rwml.schedule.markers import write_marker
 from recipe.rwml.schedule.plan import Plan, make_plan
 from recipe.rwml.schedule.preflight import config_problems, endpoint_problems, gpu_problems
@@ -115,13 +115,7 @@ class Runner:
         if guard is None or guard.poll() is not None:
             return
         print(f"stopping the running command (session {guard.pid})", file=sys.stderr, flush=True)
-        grace_s = float(self.env.get(GRACE_ENV) or DEFAULT_GRACE_S)
-        try:
-            guard.send_signal(signal.SIGTERM)
-            guard.wait(timeout=grace_s + 10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-        stop_session(guard.pid, 0 if guard.poll() is None else grace_s, guard)
+        stop_guarded(guard, float(self.env.get(GRACE_ENV) or DEFAULT_GRACE_S))
 
     def step(self, step: Step) -> None:
         if isinstance(step, Command):

@@ -7,25 +7,25 @@ stops it when the schedule dies.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from recipe.rwml.schedule.guard import GRACE_ENV, stop_guarded
 from recipe.rwml.schedule.preflight import answers
 from recipe.rwml.schedule.settings import ScheduleError
 from recipe.rwml.schedule.steps import Serve
 
 POLL_S = 1
-STOP_GRACE_S = 60  # after SIGTERM, before SIGKILL to the process group
+STOP_GRACE_S = 60  # after SIGTERM, before SIGKILL to the server's session (unless RWML_STOP_GRACE_S says)
 
 
 class ModelServer:
     def __init__(self, serve: Serve, url: str, log: Path, env: Mapping[str, str]) -> None:
         self.serve, self.url, self.log, self.env = serve, url, log, dict(env)
+        self.env.setdefault(GRACE_ENV, str(STOP_GRACE_S))  # the guard's grace: vLLM takes its time to stop
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout_s: int) -> None:
@@ -64,15 +64,4 @@ class ModelServer:
         if self.process is None:
             return
         process, self.process = self.process, None
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            process.wait(timeout=STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
+        stop_guarded(process, float(self.env[GRACE_ENV]))
