@@ -8,7 +8,7 @@ Heavy libraries (sentence-transformers, openai, rouge-score) load on first use, 
 The modules, in the order a sample meets them:
     answer_format     the world model's answer format: tags, task-status line, parsing a response
     reward_manager    verl's entry point (reward workers); reward_functions: the same reward as plain functions
-    scoring           the rule: parse, cut, embed, `cos >= tau` (or cosine / tau2's mixed mode)
+    scoring           the rule: parse, cut, embed, `cos >= tau` (or cosine, facts, mixed, judge)
     settings          reward settings and the documented tau per embedder (`documented_tau`)
     token_budget      counting tokens and cutting a prediction to its budget
     embedders         local sentence-transformers model or OpenAI-compatible endpoint

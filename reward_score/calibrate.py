@@ -9,8 +9,8 @@ the game is replayed and another admissible action taken), candidates are compar
   (`flipped_fact`: open/closed, something/nothing, carrying, on/off, else the task status), and the previous
   observation copied (`previous_copy`).
 For each tau of a grid it reports the share of each kind the reward gets right, in both ALFWorld modes:
-`binary` (cosine >= tau) and `facts` (the facts agree, `alfworld_facts`, and cosine >= tau). It writes a PNG and
-a JSON, and recommends
+`binary` (cosine >= tau) and `facts` (the world states agree, `alfworld_state`, and cosine >= tau). It writes a
+PNG and a JSON, and recommends
 - binary: the middle of the tau range with the best balanced accuracy (positives vs negatives);
 - facts: the highest tau (0.01 steps) that still accepts 99% of the positives whose facts agree -- the facts
   reject wrong facts, the cosine gate only drops text far from any real state.
@@ -19,6 +19,7 @@ With `--check-split` it then scores the other split's candidates with the chosen
 
     python -m reward_score.calibrate --data-root ../shared/alfworld --split valid_train --out reward_score/calibration
     python -m reward_score.calibrate --episodes episodes.jsonl --data-root ../shared/alfworld --out calib/
+    python -m reward_score.calibrate --reuse-samples --out reward_score/calibration  # same candidates, new reader
 
 Calibrate on valid_train (the default) and check on valid_seen: disjoint games, so the documented tau is not
 fitted to the games the check and the tests use.
@@ -47,9 +48,9 @@ from data_prep.wm_episodes import env_transitions
 from envs.base import EnvError
 from envs.episode import Episode
 from envs.registry import list_tasks, make_env
-from reward_score.alfworld_facts import fact_differences
 from reward_score.alfworld_pairs import BranchPair, collect_pairs, replay
 from reward_score.alfworld_rewrites import OBJECT_RE, flip_fact, paraphrase, reorder, swap_object
+from reward_score.alfworld_state import state_differences
 from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, status_of, with_status
 from reward_score.scoring import Scorer
 from reward_score.settings import RewardSettings
@@ -178,7 +179,7 @@ def cosines(scorer: Scorer, examples: list[Example]) -> np.ndarray:
 
 
 def facts_agree(examples: list[Example]) -> np.ndarray:
-    return np.array([not fact_differences(ex.truth, ex.candidate) for ex in examples])
+    return np.array([not state_differences(ex.truth, ex.candidate) for ex in examples])
 
 
 def _rates(kinds_arr: np.ndarray, passed: np.ndarray) -> dict[str, float]:
@@ -280,7 +281,21 @@ def calibrate(
     pairs: list[BranchPair], settings: RewardSettings, out_dir: str | Path | None = None, *, name: str = "calibration"
 ) -> dict[str, Any]:
     """Per-kind separation of `settings`' embedder in binary and facts mode; writes PNG + JSON under out_dir."""
-    examples = examples_from_pairs(pairs)
+    return calibrate_examples(
+        examples_from_pairs(pairs), settings, out_dir, name=name, pairs=len(pairs), games=len({p.game for p in pairs})
+    )
+
+
+def calibrate_examples(
+    examples: list[Example],
+    settings: RewardSettings,
+    out_dir: str | Path | None = None,
+    *,
+    name: str = "calibration",
+    pairs: int,
+    games: int,
+) -> dict[str, Any]:
+    """`calibrate` on candidates already made (e.g. read back with `read_samples`)."""
     if not examples:
         raise ValueError("no transition pairs to calibrate on")
     cos = cosines(Scorer(settings), examples)
@@ -290,8 +305,8 @@ def calibrate(
     result.update(
         model=settings.model,
         instruction=settings.instruction,
-        pairs=len(pairs),
-        games=len({p.game for p in pairs}),
+        pairs=pairs,
+        games=games,
         balanced_accuracy_at_paper_tau=balanced_accuracy_at(kinds, cos, 0.8),
         documented_tau=documented,
         documented_mode=settings.mode_for("alfworld"),
@@ -303,6 +318,20 @@ def calibrate(
         write_atomic(out / f"{name}.json", json.dumps(result, indent=1))
         write_atomic(out / f"{name}.samples.jsonl", _samples_jsonl(examples, cos))
     return result
+
+
+def read_samples(path: Path) -> tuple[list[Example], int]:
+    """The candidates of an earlier run's `<name>.samples.jsonl` and its pair count (from `<name>.json`): a new
+    reader or tau measured on exactly the candidates the last one was, without replaying the games."""
+    examples = []
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        try:
+            row = json.loads(line)
+            examples.append(Example(row["truth"], row["candidate"], row["kind"], row["game"], row.get("detail", "")))
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{path}:{i}: not a calibration sample ({type(e).__name__}: {e})") from None
+    summary = path.with_name(path.name.removesuffix(".samples.jsonl") + ".json")
+    return examples, int(json.loads(summary.read_text())["pairs"])
 
 
 def _samples_jsonl(examples: list[Example], cos: np.ndarray, scores: list[dict[str, Any]] | None = None) -> str:
@@ -319,9 +348,22 @@ def check(
     pairs: list[BranchPair], settings: RewardSettings, out_dir: str | Path | None = None, *, name: str = "check"
 ) -> dict[str, Any]:
     """Score every candidate with `settings` through `compute_score_batch`; per-kind share right, as JSON."""
+    examples = examples_from_pairs(pairs)
+    return check_examples(examples, settings, out_dir, name=name, pairs=len(pairs), games=len({p.game for p in pairs}))
+
+
+def check_examples(
+    examples: list[Example],
+    settings: RewardSettings,
+    out_dir: str | Path | None = None,
+    *,
+    name: str = "check",
+    pairs: int,
+    games: int,
+) -> dict[str, Any]:
+    """`check` on candidates already made (e.g. read back with `read_samples`)."""
     from reward_score.reward_functions import compute_score_batch
 
-    examples = examples_from_pairs(pairs)
     kw = {k: v for k, v in vars(settings).items() if not k.startswith("_")}
     responses = [f"<think>The room answers.</think>{STATE_OPEN}{ex.candidate}{STATE_CLOSE}" for ex in examples]
     scores = compute_score_batch(["alfworld"] * len(examples), responses, [ex.truth for ex in examples], **kw)
@@ -337,8 +379,8 @@ def check(
         "model": settings.model,
         "mode": settings.mode_for("alfworld"),
         "tau": settings.tau_for("alfworld"),
-        "pairs": len(pairs),
-        "games": len({p.game for p in pairs}),
+        "pairs": pairs,
+        "games": games,
         "share_right": {k: float(right[kinds_arr == k].mean()) for k in KINDS if (kinds_arr == k).any()},
         "n": {k: int((kinds_arr == k).sum()) for k in KINDS},
         "flipped_fact_by_flip": {k: [float(np.mean(v)), len(v)] for k, v in sorted(flips.items())},
@@ -410,23 +452,40 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--base-url", help="OpenAI-compatible embeddings endpoint instead of a local model")
     ap.add_argument("--instruction", help="query instruction for asymmetric embedders")
     ap.add_argument("--pairs-cache", help="folder of pairs JSONL per split: read if present, else written")
+    ap.add_argument(
+        "--reuse-samples",
+        action="store_true",
+        help="score the candidates of the samples JSONL already in --out (same candidates, a new reader or tau)",
+    )
     ap.add_argument("--out", default="calibration_out")
     args = ap.parse_args(argv)
 
     cache = Path(args.pairs_cache) if args.pairs_cache else None
     tag = Path(args.model.rstrip("/")).name
     settings = RewardSettings(model=args.model, base_url=args.base_url, instruction=args.instruction)
-    pairs = _pairs(args, args.split, args.games, cache / f"{args.split}.jsonl" if cache else None)
-    result = calibrate(pairs, settings, args.out, name=f"{tag}_alfworld_{args.split}")
+
+    def candidates(split: str, name: str) -> tuple[list[Example], int, int]:
+        if args.reuse_samples:
+            examples, pairs = read_samples(Path(args.out) / f"{name}.samples.jsonl")
+            return examples, pairs, len({ex.game for ex in examples})
+        pairs = _pairs(args, split, args.games, cache / f"{split}.jsonl" if cache else None)
+        return examples_from_pairs(pairs), len(pairs), len({p.game for p in pairs})
+
+    name = f"{tag}_alfworld_{args.split}"
+    examples, n_pairs, n_games = candidates(args.split, name)
+    result = calibrate_examples(examples, settings, args.out, name=name, pairs=n_pairs, games=n_games)
     print(format_report(result))
     if args.check_split:
-        check_pairs = _pairs(args, args.check_split, args.games, cache / f"{args.check_split}.jsonl" if cache else None)
-        checked = check(check_pairs, settings, args.out, name=f"{tag}_alfworld_{args.check_split}_check")
+        name = f"{tag}_alfworld_{args.check_split}_check"
+        examples, n_pairs, n_games = candidates(args.check_split, name)
+        # The settings just calibrated: a tau left unset takes the documented value, so recalibrating means
+        # updating DOCUMENTED_TAU (settings.py) and running this again.
+        checked = check_examples(examples, settings, args.out, name=name, pairs=n_pairs, games=n_games)
         print(format_check(checked))
         # The paper's pure-embedding rule at its documented tau, on the same candidates, for comparison.
         binary = dataclasses.replace(settings, mode={"alfworld": "binary"})
-        name = f"{tag}_alfworld_{args.check_split}_check_binary"
-        print(format_check(check(check_pairs, binary, args.out, name=name)))
+        print(format_check(check_examples(examples, binary, args.out, name=f"{name}_binary", pairs=n_pairs,
+                                          games=n_games)))  # fmt: skip
         result["check"] = checked
     print(f"wrote PNG, JSON and samples under {args.out}")
     return result

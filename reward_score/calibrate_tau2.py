@@ -18,6 +18,8 @@ For every reply, against the real reply (both with the task-status line, embedde
 Balanced accuracy is the mean of the positive kinds' acceptance and the negative kinds' rejection, each kind
 weighted alike. tau is picked on the tasks of tau2's `train` split (retail, airline, telecom) and checked on the
 disjoint `test` split (replies whose text appears in the calibration set are dropped from the check set).
+This is the tau of `mixed`, the paper's rule; tau2's default `facts` mode checks ids, numbers, names and intent
+before a lower cosine gate, calibrated by `python -m reward_score.calibrate_tau2_facts` on these same replies.
 
     python -m reward_score.calibrate_tau2 --out reward_score/calibration
     python -m reward_score.calibrate_tau2 --probe-base-url http://127.0.0.1:8000/v1 --probe-model smollm2-135m-instruct

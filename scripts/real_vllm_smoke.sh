@@ -13,7 +13,7 @@
 #    with --wm-parquet. A 135M model mostly fails the tasks; what is checked is real HTTP, parsing and outputs.
 # 5. tau2 retail (SMOKE_TAU2_TASKS tasks, default 2): the served model is the agent AND tau2's user simulator.
 #    collect -> world-model parquet (user-reply and tool-response rows) -> evaluate with tau2's evaluator and the
-#    mixed reward on the world-model rows. vLLM gets the tools natively (its hermes tool parser); the CPU server
+#    tau2 reward on the world-model rows. vLLM gets the tools natively (its hermes tool parser); the CPU server
 #    has no tool parser, so the tools go into the prompt (--tau2-tools-in-prompt).
 #
 # Settings (environment): SMOKE_OUT (default demo_out/smoke_vllm, wiped at start), SMOKE_MODEL_DIR, VLLM_VENV
@@ -295,7 +295,7 @@ if "tau2" in envs:
     by_kind = wm.get("by_state_kind", {})
     print(
         f"tau2 evaluate (tau2's evaluator): {suite['episodes']} episodes, success {suite['success']:.2f}, "
-        f"invalid-action rate {suite['invalid_action_rate']:.2f}; world model (mixed reward): {wm.get('samples')} "
+        f"invalid-action rate {suite['invalid_action_rate']:.2f}; world model (tau2 reward): {wm.get('samples')} "
         f"samples, mean reward {wm.get('mean_reward')}, by state kind {by_kind}"
     )
     if suite["episodes"] != tau2_tasks:

@@ -77,7 +77,9 @@ def test_tau2_stage1_has_the_papers_values_and_keeps_the_rest() -> None:
     assert cfg.actor_rollout_ref.actor.entropy_coeff == pytest.approx(0.001)
     assert cfg.actor_rollout_ref.actor.ppo_max_token_len_per_gpu >= 10240 + 8192
     settings = settings_of(cfg)
-    assert settings.mode_for("tau2") == "mixed" and settings.budget_for("tau2") == 512
+    # the paper's budget; the facts reward (README: tau2's facts mode), the paper's mixed rule by one override
+    assert settings.mode_for("tau2") == "facts" and settings.budget_for("tau2") == 512
+    assert settings_of(cfg, mode="mixed").mode_for("tau2") == "mixed"
     assert settings_of(cfg, model="Qwen/Qwen3-Embedding-8B").tau_for("tau2") == pytest.approx(0.6)
     for key in (
         "actor_rollout_ref.actor.kl_loss_coef",

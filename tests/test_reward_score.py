@@ -32,6 +32,7 @@ from reward_score.settings import (
     ALFWORLD_FACTS_TAU,
     DOCUMENTED_TAU,
     PAPER_TAU,
+    TAU2_FACTS_TAU,
     documented_tau,
 )
 from tests.openai_stub import free_port_url
@@ -146,6 +147,8 @@ def test_tau_per_environment_and_documented_defaults():
         ("all-MiniLM-L6-v2", "alfworld", "facts", ALFWORLD_FACTS_TAU),  # the default mode: facts + cosine gate
         ("all-MiniLM-L6-v2", "alfworld", "binary", ALFWORLD_BINARY_TAU),
         ("sentence-transformers/all-MiniLM-L6-v2", "tau2", "mixed", 0.979),  # calibrated on tau2 user replies
+        ("all-MiniLM-L6-v2", "tau2", "facts", TAU2_FACTS_TAU),  # tau2's default: facts checked, then this gate
+        ("Qwen/Qwen3-Embedding-8B", "tau2", "facts", 0.6),
         ("Qwen/Qwen3-Embedding-8B", "tau2", "mixed", 0.6),
         ("/models/qwen3-embedding-8b/", "alfworld", "facts", 0.8),
         ("some/other-embedder", "tau2", "mixed", PAPER_TAU),
@@ -154,11 +157,25 @@ def test_tau_per_environment_and_documented_defaults():
         assert documented_tau(model, env, mode) == settings.tau_for(env) == tau, (model, mode)
     assert DOCUMENTED_TAU == {
         "qwen3-embedding-8b": {"alfworld": 0.8, "tau2": 0.6},
-        "all-minilm-l6-v2": {"alfworld": ALFWORLD_BINARY_TAU, "alfworld/facts": ALFWORLD_FACTS_TAU, "tau2": 0.979},
+        "all-minilm-l6-v2": {
+            "alfworld": ALFWORLD_BINARY_TAU,
+            "alfworld/facts": ALFWORLD_FACTS_TAU,
+            "tau2": 0.979,
+            "tau2/facts": TAU2_FACTS_TAU,
+        },
     }
-    # facts reads ALFWorld's grammar; another environment's samples under a scalar `mode: facts` score as binary
-    real = with_status("Sure, my order id is #W123.", False)
-    other = compute_score("rwml_tau2", answer(real), real, mode="facts", extra_info={"state_kind": "user_reply"})
+    # facts reads ALFWorld's and tau2's states (tau2_facts); other samples under a scalar `mode: facts` score as binary
+    real = with_status("Sure, my order id is #W1234567.", False)
+    reply = compute_score("rwml_tau2", answer(real), real, mode="facts", extra_info={"state_kind": "user_reply"})
+    assert (reply["score"], reply["reason"], reply["facts"]) == (1.0, "match", None)
+    wrong = answer(real.replace("#W1234567", "#W7654321"))
+    reply = compute_score("rwml_tau2", wrong, real, mode="facts", extra_info={"state_kind": "user_reply"})
+    assert (reply["score"], reply["reason"], reply["facts"]) == (
+        0.0,
+        "facts_differ",
+        "missing #w1234567; invented #w7654321",
+    )
+    other = compute_score("some_other_env", answer(real), real, mode="facts")
     assert (other["score"], other["reason"], other["facts"]) == (1.0, "match", None)
     with pytest.raises(ValueError, match="tau"):
         RewardSettings(tau=1.5)
@@ -171,12 +188,14 @@ def test_tau_per_environment_and_documented_defaults():
 def test_mixed_mode_penalties_on_a_user_reply():
     real = with_status("Thanks, that is all I needed.", True)
     long_think = "The user got the refund confirmation and has no further request, so they will end the chat now."
-    ok = compute_score("tau2_retail", answer(real, long_think), real, {"state_kind": "user_reply"})
+    ok = compute_score("tau2_retail", answer(real, long_think), real, {"state_kind": "user_reply"}, mode="mixed")
     assert ok["mode"] == "mixed" and ok["score"] == 1.0 and ok["status_ok"] and ok["penalty"] == 0.0
-    short = compute_score("tau2_retail", answer(real, "ok"), real, {"state_kind": "user_reply"})
+    short = compute_score("tau2_retail", answer(real, "ok"), real, {"state_kind": "user_reply"}, mode="mixed")
     assert short["score"] == pytest.approx(0.9) and short["think_tokens"] <= 16
     wrong_status = with_status("Thanks, that is all I needed.", False)
-    bad = compute_score("tau2_retail", answer(wrong_status, long_think), real, {"state_kind": "user_reply"}, tau=0.5)
+    bad = compute_score(
+        "tau2_retail", answer(wrong_status, long_think), real, {"state_kind": "user_reply"}, tau=0.5, mode="mixed"
+    )
     assert bad["status_ok"] is False and bad["penalty"] == pytest.approx(-0.5)
     assert bad["reason"] == "match" and bad["score"] == pytest.approx(0.5)  # embedding says 1, status costs 0.5
 

@@ -1,0 +1,93 @@
+"""The dev paraphrase families (reward_score.alfworld_families) on real valid_seen transitions: each applies, keeps
+every numbered object and the status line (last, verbatim), differs from the real text, and is deterministic."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from reward_score.alfworld_families import FAMILIES, Transition, generate, transitions_from_pairs
+from reward_score.alfworld_pairs import play
+from reward_score.alfworld_rewrites import OBJECT_RE
+from reward_score.answer_format import with_status
+
+
+@pytest.fixture(scope="module")
+def transitions(shared_alfworld) -> list[Transition]:
+    """Every step of the expert (20% random actions) on two valid_seen games: one reset per game, so it is fast."""
+    from envs.registry import list_tasks, make_env
+
+    tasks = list_tasks("alfworld", "valid_seen", data_root=shared_alfworld)
+    random.Random(0).shuffle(tasks)
+    env = make_env("alfworld")
+    out = []
+    try:
+        for task in tasks[:2]:
+            _, steps = play(env, task, 12, 0.2, random.Random(f"0:{task.task_id}"))
+            for t, (_, _, action, result) in enumerate(steps):
+                out.append(Transition(task.task_id, t, action, with_status(result.observation, result.success)))
+    finally:
+        env.close()
+    return out
+
+
+def test_at_least_eight_dev_families():
+    assert len(FAMILIES) >= 8
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_family_keeps_objects_and_status(name, transitions):
+    fam = FAMILIES[name]
+    outputs = [(tr, fam(tr)) for tr in transitions]
+    applied = [(tr, para) for tr, para in outputs if para is not None]
+    assert applied, f"{name} applies to none of {len(transitions)} real transitions"
+    for tr, para in applied:
+        assert para != tr.real
+        assert para.splitlines()[-1] == tr.real.splitlines()[-1], (tr.real, para)
+        assert para.splitlines()[-1] in ("Task completed.", "Task is not yet completed.")
+        missing = set(OBJECT_RE.findall(tr.real)) - set(OBJECT_RE.findall(para))
+        assert not missing, (name, tr.real, para)
+
+
+def test_deterministic_for_a_seed(transitions):
+    first = generate(transitions, FAMILIES)
+    again = generate(transitions, FAMILIES)
+    assert first == again
+    reseeded = [Transition(tr.game, tr.t, tr.action, tr.real, tr.source, seed=1) for tr in transitions]
+    assert generate(reseeded, FAMILIES) != first  # the seed is what draws the wording
+
+
+_PAIRS_CACHE = Path(__file__).resolve().parents[1] / "reward_score/calibration/alfworld_families_pairs_valid_seen.jsonl"
+
+
+@pytest.fixture(scope="module")
+def cached_transitions() -> list[Transition]:
+    """The cached valid_seen branch pairs' transitions (no environment: fast)."""
+    from reward_score.alfworld_pairs import BranchPair
+
+    if not _PAIRS_CACHE.is_file():
+        pytest.skip(f"no pairs cache at {_PAIRS_CACHE}")
+    lines = _PAIRS_CACHE.read_text().splitlines()
+    return transitions_from_pairs([BranchPair(**json.loads(line)) for line in lines if line.strip()])
+
+
+def test_heldout2_families_apply_and_keep_objects_and_status(cached_transitions):
+    """The second held-out set: at least five families, each applying to >= 60 cached transitions, keeping every
+    numbered object (case aside: one family capitalises names) and the status line last and verbatim."""
+    from reward_score.alfworld_families_heldout2 import FAMILIES as HELDOUT2
+
+    assert len(HELDOUT2) >= 5
+    assert not set(HELDOUT2) & set(FAMILIES)
+    items = generate(cached_transitions, HELDOUT2)
+    counts = {name: sum(it.family == name for it in items) for name in HELDOUT2}
+    assert all(n >= 60 for n in counts.values()), counts
+    for it in items:
+        assert it.paraphrase != it.real
+        assert it.paraphrase.splitlines()[-1] == it.real.splitlines()[-1], (it.family, it.real, it.paraphrase)
+        assert it.paraphrase.splitlines()[-1] in ("Task completed.", "Task is not yet completed.")
+        missing = set(OBJECT_RE.findall(it.real)) - set(OBJECT_RE.findall(it.paraphrase.lower()))
+        assert not missing, (it.family, it.real, it.paraphrase)
+    assert generate(cached_transitions, HELDOUT2) == items
