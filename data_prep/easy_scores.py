@@ -27,7 +27,7 @@ from tqdm import tqdm
 from data_prep.atomic_file import write_atomic
 from reward_score.scoring import BAD_INPUT  # the reason of a sample the reward could not read
 
-CACHE_VERSION = 2  # 2: entries count their bad_input rewards
+CACHE_VERSION = 3  # 2: entries count their bad_input rewards; 3: ALFWorld's world-state reader, tau2 facts
 
 
 class FilterError(RuntimeError):
@@ -91,7 +91,8 @@ class ScoreCache:
         if head.get("version") != meta.get("version"):
             raise FilterError(
                 f"score cache of version {head.get('version')} (this filter_easy writes {meta.get('version')}; "
-                f"version 1 could hold zeros of a broken reward backend), {self.path}:1, delete it or pass another "
+                f"version 1 could hold zeros of a broken reward backend, version 2 the scores of the replaced ALFWorld "
+                f"fact reader), {self.path}:1, delete it or pass another "
                 "--cache to score again"
             )
         if head != json.loads(json.dumps(meta)):

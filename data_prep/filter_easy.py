@@ -279,6 +279,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "max_tokens": args.max_tokens,
         "seed": args.seed,
         "reward_kwargs": reward_kwargs,
+        # the rule each env is scored by, resolved: a default that changes (mode, documented tau) is a new cache
+        "reward_rule": {
+            env: [s.mode_for(env), s.tau_for(env)]
+            for s in [RewardSettings(**reward_kwargs)]
+            for env in ("alfworld", "tau2", "default")
+        },  # fmt: skip
     }
     cache = ScoreCache(cache_path, meta)
     cached_before = len(cache.means)

@@ -1,0 +1,157 @@
+"""The words of ALFWorld's world-state grammar: numbered names, lists, and the verbs, prepositions and adjectives of
+each clause form, as regex alternatives (`alfworld_grammar` builds its clause forms from them; `alfworld_state`
+documents what they read)."""
+
+# ruff: noqa: E501 - word lists read best one per line
+
+from __future__ import annotations
+
+import re
+
+ENT = r"(?<!\w)[a-z]+ \d+(?!\w)"
+ENT_RE = re.compile(ENT)
+SEP = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)"
+LIST = rf"{ENT}(?:{SEP}{ENT})*"
+NOTHING = r"nothing(?: at all)?|no objects?|no items?|not anything"
+
+
+def group(name: str, pattern: str) -> str:
+    return f"(?P<{name}>{pattern})"
+
+
+def words(text: str) -> str:
+    """A regex alternative of the '|'-separated words, longest first."""
+    return alt(*text.split("|"))
+
+
+def alt(*words: str) -> str:
+    return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
+
+
+OBJ = group("o", ENT)  # the object acted on
+REC = group("r", rf"{ENT}|it|there")  # a receptacle or place; "it"/"there" name the last one mentioned
+TOOL = group("u", ENT)  # the appliance or tool used
+LST = group("l", rf"{LIST}|{NOTHING}")  # an exhaustive list of objects, or nothing
+IN = words("on|in|inside|within|atop|on top of|upon|inside of|in or on|onto|into")
+YOU = r"you (?:(?:now|then|just|have|had|also|have now|have just|finally|quickly) )?"
+SEE = words(
+           "see|notice|find|spot|observe|discover|can see|can spot|are able to see|saw|noticed|found"
+           "|spotted|observed|discovered|could see|count|spy"
+       )  # fmt: skip
+NOW = r"(?:(?:now|still|already|currently|then) )?"
+# "do not see anything" says what "see nothing" says; it has no group "l", so it reads as an empty list.
+NOT_SEE = (
+    r"(?:do not|did not|cannot|could not|can not) (?:see|find|notice|spot|observe) (?:anything|any objects?|any items?)"
+)
+LATER = r"(?: right now| now| at the moment| currently| still| at present)?"
+BE = words(
+          "is|are|was|were|has been|have been|stands|remains|sits|lies|is left|rests|seems|looks"
+          "|appears to be|seems to be"
+      )  # fmt: skip
+ARRIVE = words(
+    "arrive at|arrived at|reach|reached|get to|got to|go to|went to|walk to|walked to"
+    "|walk over to|walked over to|head to|headed to|head over to|headed over to|make your way to"
+    "|made your way to|move to|moved to|come to|came to|travel to|traveled to|travelled to"
+    "|approach|approached|go over to|went over to|step over to|stepped over to|step up to"
+    "|stepped up to|return to|returned to|go back to|went back to|proceed to|proceeded to"
+    "|navigate to|navigated to|wander over to|wandered over to|arrive by|arrived by"
+)
+NEAR = words(
+            "at|by|looking at|next to|beside|in front of|standing at|standing by|standing next to"
+            "|standing in front of|standing beside|right by|right at|over at|now at|back at"
+        )  # fmt: skip
+OPEN_V = words(
+              "open|opened|pull open|pulled open|swing open|swung open|open up|opened up|pry open"
+              "|pried open|throw open|threw open|unlatch|unlatched|lift open|lifted open|push open"
+              "|pushed open|slide open|slid open|flip open|flipped open"
+          )  # fmt: skip
+CLOSE_V = words(
+               "close|closed|shut|close up|closed up|push shut|pushed shut|slide shut|slid shut|swing shut"
+               "|swung shut|pull shut|pulled shut|snap shut|snapped shut"
+           )  # fmt: skip
+MOVE_V = words(
+              "pull|pulled|swing|swung|push|pushed|slide|slid|flip|flipped|lift|lifted|pry|pried|snap"
+              "|snapped|ease|eased"
+          )  # fmt: skip
+OPEN_ADJ = words("open|opened|ajar|wide open|open now|now open|opened up")
+CLOSED_ADJ = words(
+                  "closed|shut|shut tight|tightly shut|firmly closed|closed now|now closed|closed tight"
+                  "|firmly shut"
+              )  # fmt: skip
+TAKE_V = words(
+              "pick up|picked up|take|took|taken|grab|grabbed|lift|lifted|retrieve|retrieved|collect"
+              "|collected|get|got|remove|removed|take out|took out|pull|pulled|pick|picked|snatch|snatched"
+              "|fetch|fetched|pluck|plucked|lift up|lifted up|scoop up|scooped up"
+          )  # fmt: skip
+FROM = words(
+            "from|off|off of|out of|from inside|from on|from top of|from off|from in|from within"
+            "|from atop|from on top of|away from"
+        )  # fmt: skip
+PUT_V = words(
+             "move|moved|put|placed|place|set|drop|dropped|leave|left|deposit|deposited|stow|stowed|lay"
+             "|laid|rest|rested|return|returned|position|positioned|transfer|transferred|slide|slid|store"
+             "|stored|bring|brought|carry|carried|take|took|tuck|tucked"
+         )  # fmt: skip
+TO = words(
+          "to|on|onto|in|into|inside|on top of|atop|upon|in or on|down on|down in|down onto|back on"
+          "|back in|over to|within|inside of|over on"
+      )  # fmt: skip
+APPLIANCE_VERBS: dict[str, tuple[str, ...]] = {
+    "heat": ("heat", "heated", "heat up", "heated up", "warm", "warmed", "warm up", "warmed up", "microwave",
+             "microwaved", "cook", "cooked"),
+    "cool": ("cool", "cooled", "cool down", "cooled down", "chill", "chilled", "refrigerate", "refrigerated",
+             "cool off", "cooled off", "chill down", "chilled down"),
+    "clean": ("clean", "cleaned", "wash", "washed", "rinse", "rinsed", "clean off", "cleaned off", "scrub",
+              "scrubbed", "wash off", "washed off", "rinse off", "rinsed off", "clean up", "cleaned up"),
+}  # fmt: skip
+PASSIVE: dict[str, tuple[str, ...]] = {
+    "heat": ("heated", "warmed", "heated up", "warmed up", "microwaved", "cooked"),
+    "cool": ("cooled", "chilled", "cooled down", "refrigerated", "chilled down", "cooled off"),
+    "clean": ("cleaned", "washed", "rinsed", "scrubbed", "cleaned off", "washed off", "rinsed off", "cleaned up"),
+}  # fmt: skip
+# Property words -> the property keys (not the event keys: "cool <o>" holds the appliance a cooling used).
+PROPERTY_WORDS = {"hot": "is hot", "warm": "is hot", "heated": "is hot", "cool": "is cool", "cold": "is cool",
+                   "chilled": "is cool", "cooled": "is cool", "clean": "is clean", "cleaned": "is clean",
+                   "washed": "is clean", "sliced": "is sliced"}  # fmt: skip
+RESULT_WORDS = {"heat": ("hot", "warm", "heated"), "cool": ("cold", "cool", "chilled", "cooled"),
+                 "clean": ("clean", "cleaned", "washed")}  # fmt: skip
+EVENT_PROPERTY = {"heat": "is hot", "cool": "is cool", "clean": "is clean", "sliced": "is sliced"}
+USING = words("using|with|in|by using|inside|at|by means of|with help of|in and with")
+SLICE_V = words("slice|sliced|cut|chop|chopped|slice up|sliced up|cut up")
+ON_V = words(
+            "turn on|turned on|switch on|switched on|flip on|flipped on|power on|powered on|light|lit"
+            "|click on|clicked on"
+        )  # fmt: skip
+OFF_V = words(
+             "turn off|turned off|switch off|switched off|flip off|flipped off|power off|powered off"
+             "|click off|clicked off"
+         )  # fmt: skip
+TOGGLE_V = words("turn|turned|switch|switched|flip|flipped|power|powered|click|clicked")
+CARRY = words(
+             "carrying|holding|carry|hold|have|are carrying|are holding|have got|are now carrying"
+             "|are now holding|now carry|now hold|now have|are still carrying|are still holding|still have"
+             "|still hold"
+         )  # fmt: skip
+EMPTY_HANDED = words(
+    "you are not carrying anything|you are not holding anything|you carry nothing"
+    "|you hold nothing|you are carrying nothing|you are holding nothing|you are empty-handed"
+    "|you are empty handed|your hands are empty|you do not have anything|you have nothing"
+    "|you have nothing in your hands|you have nothing in your hand|nothing is in your hands"
+    "|nothing is in your hand|you carry no objects|you are not carrying any objects"
+    "|you are not holding any objects|your inventory is empty|you are carrying no objects"
+    "|you do not carry anything|you do not hold anything|you have no objects|your hands are free"
+    "|you hold no objects|you are not carrying anything at all"
+)
+NOTHING_HAPPENS = words(
+    "nothing happens|nothing happened|nothing changes|nothing changed|nothing at all happens"
+    "|nothing seems to happen|nothing has happened|nothing has changed|that has no effect"
+    "|that had no effect|it has no effect|it had no effect|this has no effect|that does nothing"
+    "|that did nothing|it does nothing|it did nothing|nothing happens at all|nothing is changed"
+    "|there is no effect|there is no change|nothing occurs|nothing occurred|no effect"
+)
+
+
+SPECIAL = words("special|remarkable|unusual|noteworthy|interesting|out of ordinary|notable")
+PROPS = r"(?:(?:hot|cool|cold|clean|sliced|and)\s*)+"
+SWITCH_ADJ_ON = words("on|turned on|switched on|lit|powered on|now on|on now")
+SWITCH_ADJ_OFF = words("off|turned off|switched off|powered off|now off|off now|unlit")
