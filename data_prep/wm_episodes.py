@@ -184,14 +184,6 @@ def iter_records(
             yield str(path), lineno, ep
 
 
-def iter_episodes(
-    paths: Sequence[str | Path], *, skip_bad: bool = False, on_bad: Callable[[BadRecord], None] | None = None
-) -> Iterator[dict[str, Any]]:
-    """Episode dicts from JSONL files (`iter_records` without the line numbers)."""
-    for _, _, ep in iter_records(paths, skip_bad=skip_bad, on_bad=on_bad):
-        yield ep
-
-
 def env_transitions(ep: dict[str, Any], dropped: Counter | None = None) -> dict[str, Any]:
     """`ep` without its format-error steps (counted in `dropped` as "<env>:format_error").
 

@@ -189,26 +189,6 @@ class EnvWorkerPool:
             if nxt is not None:
                 submit(worker, nxt, 0)
 
-    def _wait_restarted(self, worker: int, timeout_s: float = 120.0) -> None:
-        """Block until Ray has brought the actor back (it answers `pid`), so the retry is not lost too."""
-        import time
-
-        import ray
-        from ray.exceptions import ActorUnavailableError, GetTimeoutError
-
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                ray.get(self._workers[worker].pid.remote(), timeout=10)
-                return
-            except (ActorUnavailableError, GetTimeoutError):
-                if time.monotonic() > deadline:
-                    raise WorkerLostError(
-                        f"error: worker {worker} did not come back within {timeout_s:.0f} s, Ray, "
-                        "check the machine's load and rerun the same command"
-                    ) from None
-                time.sleep(0.5)
-
     def close(self) -> None:
         if self._workers:
             import ray

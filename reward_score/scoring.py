@@ -375,12 +375,6 @@ class Scorer:
                 r.update(score=0.0, reason=BAD_INPUT)
         return results
 
-    async def score_async(
-        self, data_source: Any, solution: str | bytes | None, ground_truth: Any, extra_info: Any = None
-    ) -> dict[str, Any]:
-        """Score one sample; concurrent calls on one event loop are scored as one batch on a worker thread."""
-        return await self._batcher().submit(PendingSample(data_source, ground_truth, extra_info, solution))
-
     async def score_tokens_async(
         self, tokenizer: Any, response_ids: Any, data_source: Any, ground_truth: Any, extra_info: Any = None
     ) -> dict[str, Any]:
