@@ -11,6 +11,7 @@ seeded by the family, the transition and the seed, so a corpus is the same on ev
 The families were written from how people restate these sentences, not from the fact reader's phrase table.
 `reward_score.alfworld_families_heldout` holds more families of other kinds: the held-out set, not for development.
 `reward_score.alfworld_families_heldout2` holds a second held-out set (`--families heldout2`), not for development.
+`reward_score.alfworld_families_heldout3` holds a third held-out set (`--families heldout3`), not for development.
 
 The CLI collects real transitions (`alfworld_pairs.collect_pairs`: both the trajectory's action and the branch's
 other admissible action are real transitions of the same state), writes every applicable family's paraphrase to
@@ -657,6 +658,10 @@ def _families(which: str) -> dict[str, Family]:
         from reward_score.alfworld_families_heldout2 import FAMILIES as HELDOUT2
 
         return HELDOUT2
+    if which == "heldout3":
+        from reward_score.alfworld_families_heldout3 import FAMILIES as HELDOUT3
+
+        return HELDOUT3
     from reward_score.alfworld_families_heldout import FAMILIES as HELDOUT
 
     return HELDOUT
@@ -689,7 +694,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-root", default=os.environ.get("ALFWORLD_DATA", "../shared/alfworld"))
     ap.add_argument("--split", default="valid_seen")
-    ap.add_argument("--families", choices=("dev", "heldout", "heldout2"), default="dev")
+    ap.add_argument("--families", choices=("dev", "heldout", "heldout2", "heldout3"), default="dev")
     ap.add_argument("--out", required=True, help="folder for the corpus JSONL and the result JSON")
     ap.add_argument("--label", default="before", help="names the reader version scored (before, after, ...)")
     ap.add_argument("--games", type=int, default=40)

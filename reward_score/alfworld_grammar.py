@@ -221,6 +221,7 @@ _CLAUSES: list[tuple[str, Handler]] = [
     (rf"there (?:is|are) {LST} (?:next to|beside|near|alongside|close to|by) it", _around("floor")),
     (rf"(?:next to|beside|near|alongside|close to|by) it,? there (?:is|are) {LST}", _around("floor")),
     (rf"(?:next to|beside|near|alongside|close to|by) it,? {LST}(?: (?:can be seen|is visible|are visible|is seen|are seen))?", _around("floor")),
+    (rf"{group('l', LIST)} (?:is|are|lies|lie|sits|sit) (?:next to|beside|near|alongside|close to|by) it", _around("floor")),
     (rf"{group('l', NOTHING)} (?:is|lies|sits|can be seen) (?:next to|beside|near|alongside|close to|by) it", _around("floor")),
     # open / closed
     (rf"{YOU}{OPEN_V} {REC}", _open_state(True)),
@@ -313,8 +314,10 @@ _CLAUSE_RES: list[tuple[re.Pattern[str], Handler]] = [
 ]
 # Words before a clause that add no fact: discourse markers ("okay, ...") and reporting clauses ("you notice that").
 _WRAPPER_RE = re.compile(
-    r"(?:(?:okay|ok|alright|well|now|so|then|next|as a result|after that|at this point|here|finally|first),\s*)+"
-    r"|you (?:notice|see|find|realise|realize|observe|note|can see|discover) that\s+"
+    r"(?:(?:okay|ok|alright|right|well|now|so|then|next|also|and|as a result|after that|at this point|here|finally"
+    r"|first),\s*)+"
+    r"|you (?:notice|see|find|realise|realize|observe|note|can see|discover|can tell|gather) that\s+"
+    r"|it (?:appears|seems) that\s+"
 )
 _CONNECTOR_RE = re.compile(
     r"\s*(?:[,;:]\s*)*(?:(?:and|then|where|which|so|also|after that|afterwards|and then|while)\s+(?:[,]\s*)?)*"

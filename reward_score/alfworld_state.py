@@ -62,6 +62,53 @@ _LAYOUT = (
     (r"(?<=\d):\s*(?=(?:open|opened|closed|shut|empty)\b)", " is "), (r"\s*:\s*,?", ", "), (r",(?:\s*,)+", ","),
 )  # fmt: skip
 _LAYOUT_RES = tuple((re.compile(p), r) for p, r in _LAYOUT)
+# Sentence shapes said back in the grammar's own words, after articles are dropped ("E" is a numbered name):
+# "the drawer 1's closed", "it is drawer 1 that you open", "you are opening drawer 1", "you had seen ...".
+_E = r"[a-z]+ \d+"
+_GERUNDS = {"arriving": "arrive", "opening": "open", "closing": "close", "picking": "pick", "moving": "move",
+            "taking": "take", "putting": "put", "placing": "place", "heating": "heat", "cooling": "cool",
+            "cleaning": "clean", "slicing": "slice", "turning": "turn", "walking": "walk", "heading": "head",
+            "going": "go", "reaching": "reach", "setting": "set", "dropping": "drop", "grabbing": "grab"}  # fmt: skip
+_REWORDINGS = (
+    (rf"({_E})'s (?:contents?|items|objects|things) (?:is|are) ", r"\1 holds "),
+    (rf"\bwhat you see (on|in|inside) ({_E}) (?:is|are)\b", r"\1 \2 you see"),
+    (rf"\bit is (on|in|inside) ({_E}) that you see\b", r"\1 \2 you see"),
+    (rf"((?:on|in|inside) (?:{_E}|it)),? you are (?:seeing|looking at|spotting|noticing)\b", r"\1, you see"),
+    (r"\byou are seeing\b", "you see"),
+    (rf"({_E})'s (?:inside|interior|surface|top|front|door|drawer) (?:is|are) ", r"\1 is "),
+    (rf"({_E})'s ", r"\1 is "),
+    (rf"\bit is (?:at )?({_E}) that you (arrive|arrived|reach|reached)(?: at)?(?=$|[,;.])", r"you \2 at \1"),
+    (rf"\bit is ({_E}) that you (open|opened|close|closed|turn on|turn off|turned on|turned off)(?=$|[,;.])",
+     r"you \2 \1"),
+    (rf"\bit is ({_E}) that you (pick up|picked up|take|took) from ({_E})", r"you \2 \1 from \3"),
+    (rf"\bit is ({_E}) that you (move|moved|put) ({_E}) (to|on|in|into|onto)(?=$|[,;.])", r"you \2 \3 \4 \1"),
+    (r"\bwhat you are (carrying|holding) is\b", r"you are \1"),
+    (r"\byou are (?:now )?(" + "|".join(_GERUNDS) + r")\b", lambda m: "you " + _GERUNDS[m.group(1)]),
+    (r"\byou are (?:standing )?facing\b", "you are facing"),
+    (r"\b(?:had|have) (?:seen|spotted|noticed)\b", "saw"),
+    (r"\byou were (not )?(carrying|holding)\b", r"you are \1\2"),
+    (r"^(?:and|also|all right|alright)\b,?\s*", ""),
+)  # fmt: skip
+_REWORDING_RES = tuple((re.compile(p), r) for p, r in _REWORDINGS)
+_COUNTS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
+        " seventeen eighteen nineteen twenty".split()
+    )
+}
+_LISTED = rf"{_E}(?:(?:,| and|, and) {_E})*"
+_COUNTED_RE = re.compile(
+    rf"\b(?P<n>{'|'.join(_COUNTS)}|\d+) (?:things?|items?|objects?)(?:,? namely|:| --|,) (?P<l>{_LISTED})"
+)
+
+
+def _uncount(m: re.Match[str]) -> str:
+    """ "three things, namely a, b and c" -> the list, when the count is right; else left as is (unreadable)."""
+    n = _COUNTS.get(m["n"], int(m["n"]) if m["n"].isdigit() else -1)
+    return m["l"] if n == len(re.findall(_E, m["l"])) else m.group(0)
+
+
 _NUMBERED_RE = re.compile(r"(?<!\w)([a-z]+)\s*(?:#|number|no\.|n°)\s*0*(\d+)(?!\w)")
 _ARTICLE_RE = re.compile(r"(?<!\w)(?:a|an|the)(?!\w)")
 
@@ -81,7 +128,10 @@ def _clean_body(text: str) -> str:
     text = _NUMBERED_RE.sub(r"\1 \2", text)
     text = _ARTICLE_RE.sub(" ", text)
     text = re.sub(r"\s+", " ", text)
-    return re.sub(r"\s+([,.;:!])", r"\1", text).strip()
+    text = re.sub(r"\s+([,.;:!])", r"\1", text).strip()
+    for pattern, repl in _REWORDING_RES:
+        text = pattern.sub(repl, text)
+    return _COUNTED_RE.sub(_uncount, text)
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,24 @@ def test_heldout2_families_apply_and_keep_objects_and_status(cached_transitions)
         missing = set(OBJECT_RE.findall(it.real)) - set(OBJECT_RE.findall(it.paraphrase.lower()))
         assert not missing, (it.family, it.real, it.paraphrase)
     assert generate(cached_transitions, HELDOUT2) == items
+
+
+def test_heldout3_families_apply_and_keep_objects_and_status(cached_transitions):
+    """The third held-out set: at least six families of kinds in no other set, each applying to >= 60 cached
+    transitions, keeping every numbered object (case aside) and the status line last and verbatim."""
+    from reward_score.alfworld_families_heldout import FAMILIES as HELDOUT
+    from reward_score.alfworld_families_heldout2 import FAMILIES as HELDOUT2
+    from reward_score.alfworld_families_heldout3 import FAMILIES as HELDOUT3
+
+    assert len(HELDOUT3) >= 6
+    assert not set(HELDOUT3) & (set(FAMILIES) | set(HELDOUT) | set(HELDOUT2))
+    items = generate(cached_transitions, HELDOUT3)
+    counts = {name: sum(it.family == name for it in items) for name in HELDOUT3}
+    assert all(n >= 60 for n in counts.values()), counts
+    for it in items:
+        assert it.paraphrase != it.real
+        assert it.paraphrase.splitlines()[-1] == it.real.splitlines()[-1], (it.family, it.real, it.paraphrase)
+        assert it.paraphrase.splitlines()[-1] in ("Task completed.", "Task is not yet completed.")
+        missing = set(OBJECT_RE.findall(it.real)) - set(OBJECT_RE.findall(it.paraphrase.lower()))
+        assert not missing, (it.family, it.real, it.paraphrase)
+    assert generate(cached_transitions, HELDOUT3) == items
