@@ -155,3 +155,6 @@ SPECIAL = words("special|remarkable|unusual|noteworthy|interesting|out of ordina
 PROPS = r"(?:(?:hot|cool|cold|clean|sliced|and)\s*)+"
 SWITCH_ADJ_ON = words("on|turned on|switched on|lit|powered on|now on|on now")
 SWITCH_ADJ_OFF = words("off|turned off|switched off|powered off|now off|off now|unlit")
+# Where a `look` puts what lies by the receptacle faced, and how a passive says something is seen.
+BESIDE_IT = r"(?:next to|beside|near|alongside|close to|by) it"
+VISIBLE = r"(?:can be seen|is visible|are visible|is seen|are seen)"
