@@ -62,6 +62,53 @@ _ROLE_VERBS = r"(You (?:move|pick up|heat|cool|clean|sliced) the )"
 _ROLES = re.compile(rf"{_ROLE_VERBS}({OBJECT_RE.pattern})( (?:to|from|using|with) the )({OBJECT_RE.pattern})")
 
 
+# Real sentences as fragments the grammar does not read, so the second reading (`alfworld_cues`) is what judges them.
+_E = OBJECT_RE.pattern
+_FRAGMENTS = (
+    (rf"^You arrive at (?:the )?({_E})$", r"Arrived: \1"), (rf"^The ({_E}) is (open|closed)$", r"\2, that \1"),
+    (rf"^On the ({_E}), you see (.+)$", r"Seen on \1: \2"), (r"^In it, you see (.+)$", r"Inside: \1"),
+    (rf"^You open the ({_E})$", r"\1, opened by you"), (rf"^You close the ({_E})$", r"\1, closed by you"),
+    (rf"^You pick up the ({_E}) from the ({_E})$", r"\1 grabbed off \2"),
+    (rf"^You move the ({_E}) to the ({_E})$", r"\1 placed, \2 its place"),
+    (rf"^You turn (on|off) the ({_E})$", r"\2 switched \1"),
+)  # fmt: skip
+_FRAGMENT_RES = tuple((re.compile(p), r) for p, r in _FRAGMENTS)
+_FLIPS = {"open": "closed", "closed": "open", "opened": "closed", "on": "off", "off": "on"}
+
+
+def fragments(body: str) -> str | None:
+    """The body with its sentences said as fragments (None when no sentence has a fragment form)."""
+    out, changed = [], False
+    for sentence in re.split(r"(?<=\.)\s+", body.strip()):
+        text = sentence.rstrip(".")
+        for pattern, repl in _FRAGMENT_RES:
+            if pattern.match(text):
+                text, changed = pattern.sub(repl, text), True
+                break
+        out.append(text.replace(" a ", " ") + ".")
+    return " ".join(out) if changed else None
+
+
+def _fragment_attacks(body: str, status: str) -> list[Attack]:
+    short = fragments(body)
+    if short is None:
+        return []
+    out = []
+    flipped = re.sub(r"\b(opened|open|closed|on|off)(?=\.|,| by)", lambda m: _FLIPS[m.group(1)], short, count=1)
+    if flipped != short:
+        out.append(Attack("fragments: state word flipped", f"{flipped}\n{status}", ("second reading",)))
+    names = list(dict.fromkeys(OBJECT_RE.findall(short)))
+    if len(names) >= 2:
+        a, b = names[0], names[1]
+        swapped = re.sub(rf"\b(?:{re.escape(a)}|{re.escape(b)})\b", lambda m: b if m.group(0) == a else a, short)
+        out.append(Attack("fragments: names reordered", f"{swapped}\n{status}", ("second reading",)))
+    if names:
+        name, number = names[-1].rsplit(" ", 1)
+        renamed = re.sub(rf"\b{re.escape(names[-1])}\b", f"{name} {int(number) + 1}", short)
+        out.append(Attack("fragments: other number", f"{renamed}\n{status}", ("second reading",)))
+    return out
+
+
 def attacks(pair: BranchPair, scene: Sequence[str], rng: random.Random) -> list[Attack]:
     """The adversarial predictions for one real transition (the classes that apply to it)."""
     real = pair.next_state
@@ -129,6 +176,7 @@ def attacks(pair: BranchPair, scene: Sequence[str], rng: random.Random) -> list[
             hidden = " ".join(_hide(w) if w in changed and len(w) > 3 else w for w in flip_body.split())
             if hidden != flip_body:
                 out.append(Attack("wrong fact hidden by zero-width spaces", f"{hidden}\n{flip_status}"))
+    out.extend(_fragment_attacks(body, status))
     swapped_object = swap_object(real, scene, rng)
     if swapped_object is not None:
         out.append(Attack("object swapped", swapped_object))

@@ -12,6 +12,7 @@ The families were written from how people restate these sentences, not from the 
 `reward_score.alfworld_families_heldout` holds more families of other kinds: the held-out set, not for development.
 `reward_score.alfworld_families_heldout2` holds a second held-out set (`--families heldout2`), not for development.
 `reward_score.alfworld_families_heldout3` holds a third held-out set (`--families heldout3`), not for development.
+`reward_score.alfworld_families_heldout4` holds a fourth held-out set (`--families heldout4`), not for development.
 
 The CLI collects real transitions (`alfworld_pairs.collect_pairs`: both the trajectory's action and the branch's
 other admissible action are real transitions of the same state), writes every applicable family's paraphrase to
@@ -662,6 +663,10 @@ def _families(which: str) -> dict[str, Family]:
         from reward_score.alfworld_families_heldout3 import FAMILIES as HELDOUT3
 
         return HELDOUT3
+    if which == "heldout4":
+        from reward_score.alfworld_families_heldout4 import FAMILIES as HELDOUT4
+
+        return HELDOUT4
     from reward_score.alfworld_families_heldout import FAMILIES as HELDOUT
 
     return HELDOUT
@@ -694,7 +699,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-root", default=os.environ.get("ALFWORLD_DATA", "../shared/alfworld"))
     ap.add_argument("--split", default="valid_seen")
-    ap.add_argument("--families", choices=("dev", "heldout", "heldout2", "heldout3"), default="dev")
+    ap.add_argument("--families", choices=("dev", "heldout", "heldout2", "heldout3", "heldout4"), default="dev")
     ap.add_argument("--out", required=True, help="folder for the corpus JSONL and the result JSON")
     ap.add_argument("--label", default="before", help="names the reader version scored (before, after, ...)")
     ap.add_argument("--games", type=int, default=40)

@@ -65,11 +65,13 @@ from reward_score.alfworld_words import (
 
 @dataclass
 class Reading:
-    """Facts read so far, the receptacle "it" names, and why the text could not be read (if it could not)."""
+    """Facts read so far, the receptacle "it" names, why the text could not be read (if it could not), and the
+    clauses outside the grammar that hold no negation, hedge or status phrase (`unread`: for the second reading)."""
 
     facts: dict[tuple[str, ...], Any] = field(default_factory=dict)
     it: str | None = None
     problems: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
 
     def set(self, key: tuple[str, ...], value: Any) -> None:
         old = self.facts.get(key, MISSING)
@@ -325,6 +327,7 @@ _CONNECTOR_RE = re.compile(
     r"\s*(?:[,;:]\s*)*(?:(?:and|then|where|which|so|also|after that|afterwards|and then|while)\s+(?:[,]\s*)?)*"
 )
 
+UNREADABLE = "unreadable:"  # the problem of plain wording outside the grammar (the others are named)
 # Words that make a clause that is not in the grammar a named problem rather than plain "unreadable".
 _NEGATION_RE = re.compile(r"\b(?:not|no|never|nor|neither|none|cannot|unable|fail|fails|failed|without|nobody)\b")
 _HEDGE_RE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|probably|might|may|could|likely|unless|whether|if)\b")
@@ -338,7 +341,7 @@ def _why_unreadable(clause: str) -> str:
         return f"hedge: {clause!r}"
     if _NEGATION_RE.search(clause):
         return f"negation or failure: {clause!r}"
-    return f"unreadable: {clause!r}"
+    return f"{UNREADABLE} {clause!r}"
 
 
 def read_sentence(sentence: str, st: Reading) -> None:
@@ -352,7 +355,10 @@ def read_sentence(sentence: str, st: Reading) -> None:
             if m and (best is None or m.end() > best[0]):
                 best = (m.end(), m, handler)
         if best is None:
-            st.problems.append(_why_unreadable(sentence[pos:]))
+            why = _why_unreadable(sentence[pos:])
+            st.problems.append(why)
+            if why.startswith(UNREADABLE):
+                st.unread.append(sentence[pos:])
             return
         best[2](st, best[1])
         c = _CONNECTOR_RE.match(sentence, best[0])
@@ -360,7 +366,15 @@ def read_sentence(sentence: str, st: Reading) -> None:
 
 
 def close_state(facts: dict[tuple[str, ...], Any], st: Reading) -> None:
-    """Add the states events and reports imply (see the module docstring); disagreements are contradictions."""
+    """Add the states events and reports imply (see the module docstring); disagreements are contradictions.
+
+    Where the agent is at r and objects are said to be in or on r ("You are at toilet 1. A toiletpaper 1 is on the
+    toilet 1."), those objects are what it reports seeing there: the contents of r."""
+    at = facts.get(("at",))
+    if at is not None and ("contents", at) not in facts:
+        there = frozenset(k[1] for k, v in facts.items() if k[0] == "in" and v == at)
+        if there:
+            st.set(("contents", at), there)
     for key, value in list(facts.items()):
         if key[0] == "contents":
             st.set(("at",), key[1])

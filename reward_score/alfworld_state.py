@@ -28,7 +28,9 @@ only, and every clause of the body must be one of the known forms (`alfworld_gra
 and word orders). A clause that is not -- a negation ("you do not see a mug 1"), a failure ("you cannot ..."),
 a hedge ("either ... or"), a disclaimer, a status line elsewhere, a look-alike letter -- makes the text
 unreadable, and an unreadable prediction scores 0 with its reason; two clauses that disagree (open and closed)
-make it contradictory. What the reader cannot read is never a free 1.
+make it contradictory. What the reader cannot read is never a free 1: a prediction whose only problem is plain
+wording outside the grammar gets a stricter second reading (`alfworld_cues`: the same names in the same order, the
+same state words, no word of mood or denial) and agrees only if that reading agrees too.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from reward_score.alfworld_grammar import MISSING, Reading, close_state, read_sentence, say, say_key
+from reward_score.alfworld_cues import Cues, cue_differences, read_cues, why_not_cues
+from reward_score.alfworld_grammar import MISSING, UNREADABLE, Reading, close_state, read_sentence, say, say_key
 from reward_score.answer_format import STATUS_DONE, STATUS_NOT_DONE
 
 _DONE = STATUS_DONE.casefold().rstrip(".")
@@ -59,6 +62,8 @@ _LAYOUT = (
     (r"\bi am\b", "you are"), (r"\bi'm\b", "you are"), (r"\bi\b", "you"), (r"\bmy\b", "your"), (r"\bme\b", "you"),
     (r"\bmyself\b", "yourself"), (r"(?:^|\s)[•*·\-](?=\s)", " , "),
     (r"\b(see|notice|find|spot|observe|carrying|holding|contains|holds|have|has)\s*[:,](?:\s*,)*", r"\1 "),
+    (r"(?:(?<=[:;,])|(?<=see)|^)\s*\d{1,2}[.)]\s+(?=[a-z])", " , "),  # numbered list: "you see: 1. box 3; 2. pen 1"
+    (r";\s*(?=(?:a |an |the )?[a-z]+ \d)", ", "),  # "; " before a name separates list items
     (r"(?<=\d):\s*(?=(?:open|opened|closed|shut|empty)\b)", " is "), (r"\s*:\s*,?", ", "), (r",(?:\s*,)+", ","),
 )  # fmt: skip
 _LAYOUT_RES = tuple((re.compile(p), r) for p, r in _LAYOUT)
@@ -109,6 +114,8 @@ def _uncount(m: re.Match[str]) -> str:
     return m["l"] if n == len(re.findall(_E, m["l"])) else m.group(0)
 
 
+# Markdown emphasis around words ("**drawer 10**", "`mug 1`"); a lone "*" or "-" before a list item is a bullet.
+_EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 _NUMBERED_RE = re.compile(r"(?<!\w)([a-z]+)\s*(?:#|number|no\.|n°)\s*0*(\d+)(?!\w)")
 _ARTICLE_RE = re.compile(r"(?<!\w)(?:a|an|the)(?!\w)")
 
@@ -121,6 +128,7 @@ def normalise(text: str) -> str:
 
 
 def _clean_body(text: str) -> str:
+    text = _EMPHASIS_RE.sub(r"\2", text)
     for pattern, repl in _CONTRACTION_RES:
         text = pattern.sub(repl, text)
     for pattern, repl in _LAYOUT_RES:
@@ -145,6 +153,8 @@ class WorldState:
     status: bool | None
     problems: tuple[str, ...]
     text: str = ""
+    unread: tuple[str, ...] = ()
+    cues: Cues = Cues((), frozenset())
 
     @property
     def as_dict(self) -> dict[tuple[str, ...], Any]:
@@ -159,7 +169,7 @@ class WorldState:
                 else [f"real state {p}; the prediction is not its text" for p in self.problems]
             )
         if other.problems:
-            return list(other.problems)
+            return self._second_reading(other)
         out = []
         mine, theirs = self.as_dict, other.as_dict
         for key in sorted(mine.keys() | theirs.keys()):
@@ -173,6 +183,25 @@ class WorldState:
         if self.status is not None and other.status != self.status:
             out.append("task status differs" if other.status is not None else "no task-status line")
         return out
+
+    def _second_reading(self, other: WorldState) -> list[str]:
+        """`other`'s problems, or [] when they are only plain wording and the second reading agrees."""
+        problems = list(other.problems)
+        if not other.unread or not all(p.startswith(UNREADABLE) for p in problems):
+            return problems
+        blocked = [why for clause in other.unread if (why := why_not_cues(clause))]
+        if blocked:
+            return problems + [f"second reading: {why}" for why in blocked]
+        out = cue_differences(self.cues, other.cues)
+        mine = self.as_dict
+        out += [f"{say_key(k)} = {say(v)}, not the real state's" for k, v in other.facts if mine.get(k, MISSING) != v]
+        if self.status is not None and other.status != self.status:
+            out.append("task status differs" if other.status is not None else "no task-status line")
+        return problems + [f"second reading: {d}" for d in out] if out else []
+
+    def read_by_cues(self) -> bool:
+        """Whether this state (a prediction) has clauses only the second reading reads."""
+        return bool(self.unread)
 
 
 def _lines(text: str) -> list[str]:
@@ -206,16 +235,20 @@ def read_state(text: str) -> WorldState:
     body_lines = lines[:-1] if status is not None else lines
     st = Reading()
     body = " ".join(body_lines)
+    cues = Cues((), frozenset())
     if body.startswith("available commands:"):  # the `help` text: a fixed listing, compared word for word
         st.set(("help",), " ".join(body.split()))
     else:
-        for sentence in _sentences(_clean_body(body)):
+        clean = _clean_body(body)
+        for sentence in _sentences(clean):
             read_sentence(sentence, st)
         if not st.facts and not st.problems:
             st.problems.append("unreadable: no sentence of the world's grammar")
         close_state(dict(st.facts), st)
+        cues = read_cues(clean)
     facts = tuple(sorted(st.facts.items(), key=lambda kv: kv[0]))
-    return WorldState(facts, status, tuple(dict.fromkeys(st.problems)), "\n".join(lines))
+    problems = tuple(dict.fromkeys(st.problems))
+    return WorldState(facts, status, problems, "\n".join(lines), tuple(st.unread), cues)
 
 
 def state_differences(real: str, predicted: str) -> list[str]:

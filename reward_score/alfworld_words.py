@@ -10,9 +10,9 @@ import re
 
 ENT = r"(?<!\w)[a-z]+ \d+(?!\w)"
 ENT_RE = re.compile(ENT)
-SEP = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)"
+SEP = r"(?:\s*,\s*(?:and\s+)?|\s+(?:and|plus|as well as|along with|together with)\s+)"
 LIST = rf"{ENT}(?:{SEP}{ENT})*"
-NOTHING = r"nothing(?: at all)?|no objects?|no items?|not anything"
+NOTHING = r"nothing(?: at all)?|no objects?|no items?|not anything|none"
 
 
 def group(name: str, pattern: str) -> str:

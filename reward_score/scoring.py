@@ -7,7 +7,8 @@ The rule, per sample (`Scorer.prepare`, then `Scorer.complete`): read the predic
 Modes (per environment, see settings):
 - facts (ALFWorld's default): 1 if the prediction reports the real world state -- read by `alfworld_state` into
   where the agent is, what is open, in or on what, held, hot/cool/clean/sliced/on, refusal, and the status of the
-  last line; a clause outside its grammar, a negation of a sighting, a hedge or a contradiction is unreadable --
+  last line; a negation of a sighting, a hedge or a contradiction is unreadable; plain wording outside its grammar
+  gets the stricter second reading of `alfworld_cues` (names in order, state-word classes; `facts` says so) --
   and cos(E(prediction), E(real)) >= tau, else 0. An embedder alone cannot tell "You take the mug 3" (same fact)
   from "You take the mug 1" (wrong object): reward_score/calibration/ shows no cosine threshold does both;
 - facts on tau2 (tau2's default; `tau2_facts`): a tool response scores 1 if it is the real one as JSON data
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from reward_score import tau2_facts
-from reward_score.alfworld_state import state_differences
+from reward_score.alfworld_state import read_state, state_differences
 from reward_score.answer_format import REPLACEMENT_CHAR, as_text, parse_response, status_of
 from reward_score.batcher import EmbeddingCache, MicroBatcher
 from reward_score.embedders import Embedder, get_embedder
@@ -53,6 +54,7 @@ INVALID_UTF8 = "invalid_utf8"  # the prediction holds bytes that were not UTF-8 
 BAD_GROUND_TRUTH = "bad_ground_truth"  # the dataset row has no usable ground truth
 BAD_INPUT = "bad_input"  # anything else about the sample that could not be read (logged)
 MATCH = "match"  # binary: cosine >= tau; facts: the facts agree and cosine >= tau (tau2 tool responses: no cosine)
+SECOND_READING = "agree by the second reading (alfworld_cues)"  # `facts` of a match some clause of which needed it
 FACTS_DIFFER = "facts_differ"  # facts: the prediction names other objects, events or facts (see `facts`)
 BELOW_TAU = "below_tau"  # binary: cosine < tau
 COSINE = "cosine"  # cosine mode
@@ -249,6 +251,8 @@ class Scorer:
             if differences:
                 r["facts"], r["reason"] = "; ".join(differences), FACTS_DIFFER
                 return prep
+            if read_state(parsed.prediction).unread:
+                r["facts"] = SECOND_READING
         prep.query, prep.doc = s.query_text(truth), pred
         return prep
 

@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from reward_score import RewardSettings
+from reward_score import RewardSettings, compute_score
 from reward_score.alfworld_attacks import check_attacks, read_pairs
+from reward_score.alfworld_reader_tables import attacks_table, families_table
 from reward_score.alfworld_rewrites import OBJECT_RE, flip_fact, paraphrase, reorder, swap_object
 from reward_score.alfworld_state import read_state, state_differences
 from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, with_status
 from reward_score.calibrate import KINDS, POSITIVE_KINDS, check
+from reward_score.scoring import SECOND_READING
 from reward_score.settings import documented_tau
 
 CALIBRATION = Path(__file__).resolve().parents[1] / "reward_score" / "calibration"
@@ -59,6 +61,8 @@ def tagged(state: str) -> str:
         (ARRIVE, "You arrive at the countertop #1. On it you see the knife 1, the apple 1 and the egg 2." + N),
         (with_status("You arrive at drawer 2. The drawer 2 is closed.", False), "The drawer 2 is not open." + N),
         (OPENED, "You open the drawer 1. In it, you don't see anything." + N),
+        (OPENED, "You open the **drawer 1**. In it: none." + N),  # markdown emphasis; "none" as the empty list
+        (SHELF, "You arrive at shelf 2. On the shelf 2, you see: 1. glassbottle 3; 2. saltshaker 1." + N),
     ],
 )  # fmt: skip
 def test_the_same_state_in_other_words_agrees(real, same):
@@ -93,6 +97,48 @@ def test_the_same_state_in_other_words_agrees(real, same):
     ],
 )  # fmt: skip
 def test_a_wrong_state_is_named(real, wrong, why):
+    differences = state_differences(real, wrong)
+    assert any(why in d for d in differences), differences
+
+
+DRAWER = with_status("You arrive at drawer 10. The drawer 10 is closed.", False)
+SOFA = with_status("You arrive at sofa 1. On the sofa 1, you see a box 3, a newspaper 2, and a pillow 1.", False)
+
+
+@pytest.mark.parametrize(
+    "real, same",
+    [
+        (DRAWER, "Arrived at drawer 10. Closed." + N),
+        (SOFA, "Arrived at sofa 1. On it: box 3, newspaper 2, pillow 1." + N),
+        (SOFA, "Now at sofa 1 -- box 3, newspaper 2, pillow 1 there." + N),
+        (MOVE, "Book 1 now placed upon sofa 1." + N),
+    ],
+)  # fmt: skip
+def test_the_second_reading_accepts_true_fragments_and_says_so(real, same):
+    assert state_differences(real, same) == []
+    assert read_state(same).unread  # the grammar alone did not read it
+    score = compute_score("alfworld", tagged(same), real)
+    assert score["score"] == 1.0 and score["facts"] == SECOND_READING, score
+
+
+@pytest.mark.parametrize(
+    "real, wrong, why",
+    [
+        (DRAWER, "Arrived at drawer 10. Open." + N, "no 'closed' word"),
+        (DRAWER, "Arrived at drawer 11. Closed." + N, "names"),
+        (SOFA, "Arrived at sofa 1. On it: box 3, newspaper 2." + N, "names"),  # an object left out
+        (SOFA, "Arrived at sofa 1. On it: box 3, newspaper 2, pillow 1, vase 9." + N, "names"),
+        (MOVE, "Sofa 1 placed upon book 1." + N, "names"),  # roles swapped
+        (MOVE, "Book 1 taken from sofa 1." + N, "'put'"),  # another event on the same names
+        (DRAWER, "You will arrive at drawer 10. The drawer 10 will be closed." + N, "'will'"),
+        (DRAWER, "You would arrive at drawer 10, closed." + N, "'would'"),
+        (DRAWER, "You try going to drawer 10, closed." + N, "'try'"),
+        (DRAWER, "drawer 10" + N, "no relation word"),
+        (DRAWER, "Arrived at drawer 10. Closed." + N.replace("is not yet ", ""), "task status"),
+        (SOFA, "Arrived at sofa 1. On the sofa 1 you see a box 3. Also newspaper 2, pillow 1 there." + N, "contents sofa 1"),
+    ],
+)  # fmt: skip
+def test_the_second_reading_refuses_false_fragments_with_its_reason(real, wrong, why):
     differences = state_differences(real, wrong)
     assert any(why in d for d in differences), differences
 
@@ -174,3 +220,10 @@ def test_calibration_files_agree_with_the_documented_settings():
     for kind, row in attacked["classes"].items():
         assert row["share_rejected"] >= 0.98, (kind, row)
     assert (CALIBRATION / "all-MiniLM-L6-v2_alfworld_valid_train.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_readme_tables_are_the_result_files():
+    """The README's family and attack tables are what `alfworld_reader_tables` prints from the JSON files."""
+    readme = (CALIBRATION.parents[1] / "README.md").read_text()
+    assert families_table() in readme
+    assert attacks_table() in readme
