@@ -22,10 +22,10 @@ import numpy as np
 
 from envs.alfworld_env import USER_ALFWORLD_DATA
 from envs.registry import list_tasks, make_env
-from reward_score.alfworld_pairs import play
+from reward_calibration.alfworld_candidates import rewrite
+from reward_calibration.alfworld_pairs import play
 from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, with_status
 from reward_score.batcher import EmbeddingCache
-from reward_score.calibrate import rewrite
 from reward_score.scoring import Scorer
 from reward_score.settings import RewardSettings
 

@@ -31,7 +31,10 @@ from data_prep.atomic_file import atomic_path
 from data_prep.cli_errors import ArgumentParser, UsageError, run_cli
 from envs.base import EnvError, TaskSpec
 from envs.registry import list_tasks, spread_tasks
-from recipe.rwml.agent_loop_settings import AGENT_NAME
+
+# The agent loop every row asks for: stage 2 registers `recipe.rwml.agent_loop.RWMLEnvAgentLoop` under this name
+# (recipe/rwml/config/agent_loop.yaml) and reads it from here.
+AGENT_NAME = "rwml_env_agent"
 
 DEFAULT_SPLITS = {"alfworld": (["train"], ["valid_seen"]), "tau2": (["train"], ["test"])}
 

@@ -44,10 +44,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from data_prep import wm_prompts
 from data_prep.atomic_file import DiskFullError, write_json_atomic
 from data_prep.cli_errors import ArgumentParser, UsageError
 from data_prep.cli_errors import run_cli as run_command
+from data_prep.history_windows import HISTORY_WINDOW
 from data_prep.wm_episodes import BadRecord, BuildError, iter_records, task_key
 from data_prep.wm_splits import SPLITS, assign_val_tasks, split_paths, split_writers, subset_train_tasks
 from data_prep.wm_triplets import WM_SCHEMA, Triplet, episode_triplets, triplet_hash, wm_row
@@ -192,7 +192,7 @@ def build(
         "train_task_fraction": train_task_fraction,
         "episodes_outside_train_subset": stats["episodes_outside_subset"],
         "rows_by_source_and_kind": {k: v for k, v in sorted(stats.items()) if k.count(":") == 2},
-        "history": history if history is not None else dict(wm_prompts.DEFAULT_HISTORY),
+        "history": history if history is not None else dict(HISTORY_WINDOW),
         "val_fraction": val_fraction,
         "seed": seed,
         "max_prompt_tokens": max_prompt_tokens,
@@ -208,7 +208,8 @@ def build(
 def add_build_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", nargs="+", required=True, help="episode JSONL file(s) (collect_trajectories)")
     p.add_argument("--out-dir", required=True, help="writes OUT_DIR/train.parquet, val.parquet, stats.json")
-    p.add_argument("--history", type=int, default=None, help="past steps in each prompt (default: 2 ALFWorld, 5 tau2)")
+    windows = f"{HISTORY_WINDOW['alfworld']} ALFWorld, {HISTORY_WINDOW['tau2']} tau2"
+    p.add_argument("--history", type=int, default=None, help=f"past steps in each prompt (default: {windows})")
     p.add_argument("--val-fraction", type=float, default=0.1, help="fraction of tasks (games) held out for val")
     p.add_argument("--seed", type=int, default=0, help="seed of the task split")
     p.add_argument("--tokenizer", default=None, help="tokenizer (HF path) for --max-prompt-tokens")

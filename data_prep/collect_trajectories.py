@@ -29,14 +29,15 @@ from typing import Any
 from tqdm import tqdm
 
 from data_prep.cli_errors import ArgumentParser, UsageError, debug_requested, print_error, run_cli
+from data_prep.episode_spec import EpisodeSpec, PolicySettings, episode_spec
 from data_prep.episode_store import EpisodeFileError, EpisodeStore
-from data_prep.policies import EXPERT_SOURCES, POLICY_NAMES, PolicyError, make_policy, openai_spec
+from data_prep.history_windows import HISTORY_WINDOW
+from data_prep.policies import EXPERT_SOURCES, POLICY_NAMES, PolicyError, make_policy
 from envs.base import EnvError
 from envs.episode import episode_id
 from envs.pool import EnvWorkerPool, PoolError
 from envs.registry import ENV_NAMES, list_tasks, spread_tasks
-from envs.user_sim_args import add_user_sim_args, tau2_env_kwargs
-from recipe.rwml.policy_prompts import HISTORY_WINDOW
+from envs.user_sim_args import add_user_sim_args, user_sim_flags
 
 DEFAULT_MAX_STEPS = {"alfworld": 30, "tau2": 60}
 # What a collection can fail on and explain in one line (anything else is reported as unexpected by run_cli).
@@ -121,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--history-window",
         type=int_at_least(0),
         default=None,
-        help="openai policy: past steps in the prompt (default: as stage 2 and evaluation, ALFWorld 2, tau2 5)",
+        help="openai policy: past steps in the prompt (default: as stage 2 and evaluation, "
+        f"ALFWorld {HISTORY_WINDOW['alfworld']}, tau2 {HISTORY_WINDOW['tau2']})",
     )
     p.add_argument(
         "--tau2-tools-in-prompt",
@@ -136,24 +138,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def policy_spec(args: argparse.Namespace) -> dict[str, Any]:
-    if args.invalid and args.policy != "expert":
-        raise PolicyError(f"--invalid applies to the expert policy only, not --policy {args.policy}")
-    if args.policy == "expert":
-        spec = {"name": "expert", "epsilon": args.epsilon, "source": args.expert_source}
-        # recorded only when used: collections made before the flag existed keep matching their settings file
-        return {**spec, "invalid": args.invalid} if args.invalid else spec
-    if args.policy == "gold":
-        return {"name": "gold", "epsilon": args.epsilon}
-    if args.policy == "random":
-        return {"name": "random"}
-    return openai_spec(args, HISTORY_WINDOW[args.env] if args.history_window is None else args.history_window)
+def policy_settings(args: argparse.Namespace) -> PolicySettings:
+    """The policy flags, typed, as `data_prep.episode_spec` takes them (evaluation builds the same from its own)."""
+    return PolicySettings(
+        name=args.policy,
+        epsilon=args.epsilon,
+        invalid=args.invalid,
+        expert_source=args.expert_source,
+        base_url=args.base_url,
+        model=args.model,
+        api_key=args.api_key,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        tools_in_prompt=args.tau2_tools_in_prompt,
+        history_windows={} if args.history_window is None else {args.env: args.history_window},
+    )
 
 
-def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    if args.env != "tau2":
-        return {}
-    return tau2_env_kwargs(args, args.policy)
+def collection_spec(args: argparse.Namespace) -> EpisodeSpec:
+    """The policy spec and env keywords every episode of this collection is played with."""
+    return episode_spec(args.env, policy_settings(args), user_sim_flags(args))
 
 
 def summarize(episodes: list[dict[str, Any]]) -> str:
@@ -180,13 +184,30 @@ def summarize(episodes: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def run_settings(args: argparse.Namespace, spec: dict[str, Any], max_steps: int) -> dict[str, Any]:
+def run_settings(args: argparse.Namespace, spec: EpisodeSpec, max_steps: int) -> dict[str, Any]:
     """The settings that change the episodes, as recorded in OUT.settings.json (flat, so a refusal names each)."""
-    policy = {("policy" if k == "name" else k): v for k, v in spec.items() if k not in SECRET_SETTINGS}
+    policy = {("policy" if k == "name" else k): v for k, v in spec.policy.items() if k not in SECRET_SETTINGS}
     if "source" in policy:
         policy["expert_source"] = policy.pop("source")
-    env_kw = {k: v for k, v in env_kwargs(args).items() if "api_key" not in k}
+    env_kw = {k: v for k, v in spec.env_kwargs.items() if "api_key" not in k}
     return {"env": args.env, **policy, "max_steps": max_steps, "seed": args.seed, "env_kwargs": env_kw}
+
+
+def collection_jobs(args: argparse.Namespace, tasks: list[Any], spec: EpisodeSpec, max_steps: int) -> list[dict]:
+    """One pool job (`data_prep.rollout.run_episode_job`) per (task, episode)."""
+    return [
+        {
+            "episode_id": episode_id(t.env, t.split, t.task_id, i),
+            "task": t.to_dict(),
+            "episode_index": i,
+            "max_steps": max_steps,
+            "policy": spec.policy,
+            "env_kwargs": spec.env_kwargs,
+            "seed": args.seed,
+        }
+        for t in tasks
+        for i in range(args.episodes_per_task)
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,36 +216,21 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     max_steps = DEFAULT_MAX_STEPS[args.env] if args.max_steps is None else args.max_steps
     try:
-        spec = policy_spec(args)
+        spec = collection_spec(args)
         tasks = list_tasks(args.env, args.split, data_root=args.data_root, domain=args.domain)
         tasks = spread_tasks(tasks, args.max_tasks, seed=args.seed)
-        policy = make_policy(spec)  # validates the spec, and the endpoint before any worker starts
+        policy = make_policy(spec.policy)  # validates the spec, and the endpoint before any worker starts
         if hasattr(policy, "check_reachable"):
             policy.check_reachable()
         with EpisodeStore(args.out) as store:
             store.check_settings(run_settings(args, spec, max_steps))
-            return _collect(args, tasks, spec, max_steps, store)
+            return _collect(args, collection_jobs(args, tasks, spec, max_steps), store)
     except KNOWN_ERRORS as err:
         print_error(err, debug=debug_requested())
         return 2
 
 
-def _collect(
-    args: argparse.Namespace, tasks: list[Any], spec: dict[str, Any], max_steps: int, store: EpisodeStore
-) -> int:
-    jobs = [
-        {
-            "episode_id": episode_id(t.env, t.split, t.task_id, i),
-            "task": t.to_dict(),
-            "episode_index": i,
-            "max_steps": max_steps,
-            "policy": spec,
-            "env_kwargs": env_kwargs(args),
-            "seed": args.seed,
-        }
-        for t in tasks
-        for i in range(args.episodes_per_task)
-    ]
+def _collect(args: argparse.Namespace, jobs: list[dict[str, Any]], store: EpisodeStore) -> int:
     todo = [j for j in jobs if j["episode_id"] not in store.done]
     print(f"{len(jobs)} episodes planned, {len(jobs) - len(todo)} already in {args.out}, {len(todo)} to run")
     finished: list[dict[str, Any]] = []

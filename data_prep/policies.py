@@ -1,7 +1,7 @@
 """Policies that play episodes for trajectory collection.
 
 - `openai`: any OpenAI-compatible chat endpoint (vLLM in production), prompted and parsed exactly as the stage-2
-  agent loop does (`recipe.rwml.policy_prompts`, `recipe.rwml.policy_actions`; tau2 tools passed natively), so
+  agent loop does (`data_prep.policy_prompts`, `data_prep.policy_actions`; tau2 tools passed natively), so
   collected behaviour matches the policy being trained. Evaluation uses the same client.
 - `expert` (ALFWorld): the game's stored walkthrough, then alfworld's handcoded expert (or the handcoded expert
   only), replaced with probability epsilon by a random admissible action, so episodes hold both successes and
@@ -198,7 +198,7 @@ def _corrupt(value: Any) -> Any:
 
 class OpenAIPolicy:
     """The policy client: a model behind an OpenAI-compatible chat endpoint, prompted as the stage-2 agent loop
-    prompts it (`recipe.rwml.policy_prompts`) and parsed by the same parser (`recipe.rwml.policy_actions`).
+    prompts it (`data_prep.policy_prompts`) and parsed by the same parser (`data_prep.policy_actions`).
 
     tau2 tools go through the API's native `tools` (vLLM: `--enable-auto-tool-choice --tool-call-parser hermes`);
     `native_tools=False` writes them into the system prompt instead, for endpoints without tool calling. `act`
@@ -249,8 +249,8 @@ class OpenAIPolicy:
     def act(self, ctx: PolicyContext) -> tuple[str, str | None]:
         import openai
 
-        from recipe.rwml.policy_actions import parse_action, tool_calls_text
-        from recipe.rwml.policy_prompts import build_policy_messages, tool_schemas
+        from data_prep.policy_actions import parse_action, tool_calls_text
+        from data_prep.policy_prompts import build_policy_messages, tool_schemas
 
         if not ctx.history:
             self._tools = tool_schemas(ctx.info)  # the reset info carries the tools; later steps may not
@@ -301,20 +301,6 @@ def _api_message(message: dict[str, Any]) -> dict[str, Any]:
 
 
 POLICY_NAMES = ("openai", "expert", "random", "gold")
-
-
-def openai_spec(args: Any, history_window: int | None) -> dict[str, Any]:
-    """The `make_policy` spec of the `openai` policy from the flags collection and evaluation share."""
-    return {
-        "name": "openai",
-        "base_url": args.base_url,
-        "model": args.model,
-        "temperature": args.temperature,
-        "max_tokens": args.max_tokens,
-        "api_key": args.api_key,
-        "history_window": history_window,
-        "native_tools": not args.tau2_tools_in_prompt,
-    }
 
 
 def make_policy(spec: dict[str, Any]) -> Policy:

@@ -4,9 +4,10 @@ A prompt is a chat: the system instructions (tau2: with the domain policy, then 
 with the first observation (tau2: the simulated user's first message), then for each past step the
 assistant's action and the environment's answer (a user turn for ALFWorld; a tool turn or the simulated user's
 reply for tau2; the format reminder after an unparsable output). `history_window=H` keeps only the last H steps
-(the paper: 2 for ALFWorld, 5 for tau2), so long episodes stay within the context. Past steps show the action only,
-not its reasoning. tau2 tools go natively (`tools_in_prompt=False`: the schemas to the chat template or the API's
-`tools`) everywhere by default. The answer format and its parser are in `recipe.rwml.policy_actions`.
+(the default of collection, evaluation and stage 2 alike: the table of `data_prep.history_windows`), so long episodes
+stay within the context. Past steps show the action only, not its reasoning. tau2 tools go natively
+(`tools_in_prompt=False`: the schemas to the chat template or the API's `tools`) everywhere by default. The answer
+format and its parser are in `data_prep.policy_actions`.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from envs.registry import COMMAND_ENVS, ENV_NAMES
-from recipe.rwml.policy_actions import (
+from data_prep.policy_actions import (
     ACTION_CLOSE,
     ACTION_OPEN,
     TOOL_CALL_CLOSE,
     TOOL_CALL_OPEN,
     as_tool_call,
 )
+from envs.registry import COMMAND_ENVS, ENV_NAMES
 from reward_score.answer_format import THINK_CLOSE, THINK_OPEN
 
 ALFWORLD_SYSTEM = (
@@ -45,9 +46,6 @@ TAU2_INSTRUCTIONS = (
     "In each turn, either send one message to the user or make one tool call, never both. "
     "Follow the policy strictly and only use information from the user or from tool results."
 )
-
-# Past steps shown in a policy prompt (the paper's H): the default of collection, evaluation and stage 2 alike.
-HISTORY_WINDOW = {"alfworld": 2, "tau2": 5}
 
 # tau2's orchestrator opens every conversation with this agent greeting; the user simulator answers it.
 TAU2_GREETING = "Hi! How can I help you today?"

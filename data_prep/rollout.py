@@ -6,10 +6,10 @@ import hashlib
 from typing import Any
 
 from data_prep.policies import Policy, PolicyContext, make_policy
+from data_prep.policy_actions import format_error_message
 from envs.base import TaskSpec, TextEnv
 from envs.episode import FORMAT_ERROR_KIND, Episode, StepRecord, episode_id
 from envs.registry import make_env
-from recipe.rwml.policy_actions import format_error_message
 
 
 def episode_seed(base_seed: int, eid: str) -> int:

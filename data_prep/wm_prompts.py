@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from data_prep.history_windows import HISTORY_WINDOW
 from reward_score.answer_format import FORMAT_INSTRUCTION, STATUS_RULE
-
-DEFAULT_HISTORY = {"alfworld": 2, "tau2": 5}  # the paper's H
 
 ALFWORLD_SYSTEM = (
     "You are a world model of ALFWorld, a text-based household environment. An agent acts in a house to complete a "
@@ -54,8 +53,8 @@ _ACTION_LABEL = {
 
 def check_env(env: str) -> str:
     """'alfworld' or 'tau2' from an env name; anything else is an error naming it."""
-    if env not in DEFAULT_HISTORY:
-        raise ValueError(f"unknown environment {env!r}; expected one of {sorted(DEFAULT_HISTORY)}")
+    if env not in HISTORY_WINDOW:
+        raise ValueError(f"unknown environment {env!r}; expected one of {sorted(HISTORY_WINDOW)}")
     return env
 
 
@@ -179,7 +178,7 @@ def episode_step_prompt(episode: dict[str, Any], index: int, history: int | None
     (data_prep.wm_episodes.env_transitions).
     """
     env = check_env(episode["env"])
-    h = DEFAULT_HISTORY[env] if history is None else history
+    h = HISTORY_WINDOW[env] if history is None else history
     if h < 0:
         raise ValueError(f"history must be >= 0, got {h}")
     steps = episode["steps"]

@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from data_prep import wm_prompts
+from data_prep.history_windows import HISTORY_WINDOW
 from data_prep.wm_episodes import KEEP_KINDS, domain_of, env_transitions
 from reward_score.answer_format import with_status
 
@@ -126,7 +127,7 @@ def episode_triplets(ep: dict[str, Any], history: int | None, dropped: Counter |
     predict, count in `dropped` by "<env>:<state kind>"."""
     ep = env_transitions(ep, dropped)
     env = ep["env"]
-    h = wm_prompts.DEFAULT_HISTORY[env] if history is None else history
+    h = HISTORY_WINDOW[env] if history is None else history
     domain = domain_of(ep)
     source = wm_prompts.data_source(env, domain or None)
     steps = ep["steps"]

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # The state kind of a step whose policy output had no usable action: the env was not stepped, the agent was shown a
-# format reminder (recipe.rwml.policy_actions), and world-model data leaves the step out.
+# format reminder (data_prep.policy_actions), and world-model data leaves the step out.
 FORMAT_ERROR_KIND = "format_error"
 
 

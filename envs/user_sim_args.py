@@ -1,6 +1,7 @@
 """The tau2 user simulator's command-line settings, shared by collection and evaluation.
 
-They become `Tau2Env` constructor keywords (`envs.tau2_user.UserSimSettings`); stage 2 reads the same keys from
+They become `Tau2Env` constructor keywords (`envs.tau2_user.UserSimSettings`) through `UserSimFlags`, which collection
+and evaluation build from their parsed flags (`user_sim_flags`); stage 2 reads the same keys from
 `actor_rollout_ref.rollout.custom.rwml_env.envs.tau2.env_kwargs`. Kept apart from `envs.tau2_user` so that a CLI's
 `--help` does not import tau2.
 """
@@ -8,6 +9,7 @@ They become `Tau2Env` constructor keywords (`envs.tau2_user.UserSimSettings`); s
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, fields
 from typing import Any
 
 USER_TEMPERATURE = 0.0  # tau2's default, and the paper's for policy RL
@@ -30,22 +32,27 @@ def add_user_sim_args(parser: argparse.ArgumentParser | argparse._ArgumentGroup)
     )
 
 
-def user_sim_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """The `Tau2Env` keywords of the parsed `add_user_sim_args` flags (unset ones left to the env's defaults)."""
-    if args.user_max_tokens < 1:
-        raise ValueError(f"--user-max-tokens must be >= 1, got {args.user_max_tokens}")
-    kw: dict[str, Any] = {"user_temperature": args.user_temperature, "user_max_tokens": args.user_max_tokens}
-    for key in ("user_model", "user_base_url", "user_api_key"):
-        if getattr(args, key):
-            kw[key] = getattr(args, key)
-    return kw
+@dataclass(frozen=True)
+class UserSimFlags:
+    """The parsed `add_user_sim_args` flags, typed: what collection and evaluation hand to the episode spec."""
+
+    user_model: str | None = None
+    user_base_url: str | None = None
+    user_api_key: str | None = None
+    user_temperature: float = USER_TEMPERATURE
+    user_max_tokens: int = USER_MAX_TOKENS
+
+    def env_kwargs(self) -> dict[str, Any]:
+        """The `Tau2Env` keywords of these flags (unset ones left to the env's defaults)."""
+        if self.user_max_tokens < 1:
+            raise ValueError(f"--user-max-tokens must be >= 1, got {self.user_max_tokens}")
+        kw: dict[str, Any] = {"user_temperature": self.user_temperature, "user_max_tokens": self.user_max_tokens}
+        for key in ("user_model", "user_base_url", "user_api_key"):
+            if getattr(self, key):
+                kw[key] = getattr(self, key)
+        return kw
 
 
-def tau2_env_kwargs(args: argparse.Namespace, policy: str) -> dict[str, Any]:
-    """The `Tau2Env` keywords collection and evaluation both give a tau2 episode played by `policy`: the user
-    simulator's, and for the gold policy the customer's own tool calls (telecom gold actions include the user's
-    device calls, which the env refuses otherwise)."""
-    kw = user_sim_kwargs(args)
-    if policy == "gold":
-        kw["allow_user_tool_calls"] = True
-    return kw
+def user_sim_flags(args: argparse.Namespace) -> UserSimFlags:
+    """The `add_user_sim_args` flags of a parsed command line."""
+    return UserSimFlags(**{f.name: getattr(args, f.name) for f in fields(UserSimFlags)})

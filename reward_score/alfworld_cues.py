@@ -18,7 +18,7 @@ prediction gets this second reading, `read_cues`, and agrees with the real state
 
 The cosine gate still follows. The second reading is coarser than the grammar by design: it cannot tell which of
 two receptacles named in one unreadable clause is open; names in order and the classes of state words are what it
-binds. `alfworld_attacks` checks that every attack class still scores 0 with it.
+binds. `reward_calibration.alfworld_attacks` checks that every attack class still scores 0 with it.
 """
 
 from __future__ import annotations

@@ -51,6 +51,14 @@ def status_of(state: str) -> bool | None:
     return found
 
 
+def status_and_body(state: str) -> tuple[bool | None, str]:
+    """(the task-status line's value as `status_of` reads it, `state` without its status lines, stripped)."""
+    status = status_of(state)
+    if status is None:
+        return None, state.strip()
+    return status, "\n".join(line for line in state.splitlines() if status_of(line) is None).strip()
+
+
 def target_response(next_state: str, reasoning: str = "") -> str:
     """An answer in the world model's format: the reasoning block, then the state inside the state tags."""
     return f"{THINK_OPEN}\n{reasoning.strip()}\n{THINK_CLOSE}\n{STATE_OPEN}\n{next_state.strip()}\n{STATE_CLOSE}"

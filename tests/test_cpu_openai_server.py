@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from data_prep.policies import OpenAIPolicy, PolicyContext, PolicyError
-from recipe.rwml.policy_actions import parse_action
+from data_prep.policy_actions import parse_action
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_NAME = "tiny-cpu"

@@ -376,20 +376,3 @@ def test_tau2_model_gets_native_tools_and_talks_to_the_user_simulator(tmp_path: 
     ].startswith(first)
     episode = read_jsonl(tmp_path / "episodes.jsonl")[0]
     assert episode["initial_observation"] == first
-
-
-@pytest.mark.parametrize("policy", ["gold", "random"])
-def test_collection_and_evaluation_give_a_tau2_episode_the_same_env_settings(policy: str) -> None:
-    """The reported drift: collection let the gold policy make the customer's own tool calls (telecom gold actions
-    include them); evaluation's copy did not, so the gold baseline had its user-device calls refused."""
-    from data_prep import collect_trajectories
-    from recipe.rwml.evaluate import cli, episodes
-
-    user = ["--user-model", "openai/u", "--user-base-url", "http://h:1/v1", "--user-temperature", "0.5"]
-    collect_args = collect_trajectories.build_parser().parse_args(
-        ["--env", "tau2", "--split", "train", "--policy", policy, "--out", "x.jsonl", *user]
-    )
-    eval_args = cli.build_parser().parse_args(["--policy", policy, "--out-dir", "x", *user])
-    sent = episodes.env_kwargs(eval_args, "tau2")
-    assert sent == collect_trajectories.env_kwargs(collect_args)
-    assert sent.get("allow_user_tool_calls", False) is (policy == "gold")

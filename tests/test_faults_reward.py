@@ -12,7 +12,6 @@ One TABLE of attacks, each the bad thing a user meets and the one-line error (or
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from benchmarks.bench_wm_dataset import write_synthetic_episodes
 from data_prep import build_wm_dataset, filter_easy
 from data_prep.cli_errors import run_cli
 from recipe.rwml.evaluate.errors import EvalError
-from recipe.rwml.evaluate.world_model import evaluate_world_model
+from recipe.rwml.evaluate.world_model import WorldModelSettings, evaluate_world_model
 from reward_score import compute_score, compute_score_batch
 from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, THINK_CLOSE, THINK_OPEN
 from reward_score.embedders import EmbedderLoadError, EmbeddingBackendError
@@ -186,12 +185,12 @@ def run_filter_attack(attack: Attack, wm: Path, tmp_path: Path, capsys) -> str:
 
 
 def run_evaluate_attack(attack: Attack, wm: Path, tmp_path: Path) -> str:
-    args = argparse.Namespace(
-        wm_parquet=str(wm),
-        wm_max_samples=None,
-        wm_temperature=0.0,
-        wm_max_tokens=64,
-        wm_reward_kwargs=attack.arg,
+    args = WorldModelSettings(
+        parquet=str(wm),
+        max_samples=None,
+        temperature=0.0,
+        max_tokens=64,
+        reward_kwargs=attack.arg,
         base_url=free_port_url(),
         api_key="EMPTY",
         timeout=5,

@@ -38,17 +38,9 @@ from recipe.rwml.schedule.steps import ConfigCheck, Logged
 from reward_score import compute_score, compute_score_batch
 from reward_score.answer_format import parse_response, target_response
 from reward_score.embedders import EmbeddingBackendError
-from reward_score.judge import (
-    JUDGE_MATCH,
-    JUDGE_MISMATCH,
-    JUDGE_UNPARSABLE,
-    Judge,
-    JudgeBackendError,
-    JudgeContext,
-    judge_prompt,
-    parse_verdict,
-    seal,
-)
+from reward_score.judge import JUDGE_MATCH, JUDGE_MISMATCH, JUDGE_UNPARSABLE, Judge, JudgeBackendError
+from reward_score.judge_prompt import JudgeContext, judge_prompt, seal
+from reward_score.judge_verdict import parse_verdict
 from reward_score.reward_functions import get_scorer
 from reward_score.settings import RewardSettings
 from tests.conftest import REPO_ROOT
@@ -300,7 +292,7 @@ def test_prompt_puts_each_state_in_its_section() -> None:
 
 def test_context_from_a_dataset_row() -> None:
     info = {"task": "t", "observation": "o", "action": {"name": "get_user", "arguments": {"id": 1}}}
-    ctx = JudgeContext.from_sample("rwml_tau2_airline", info)
+    ctx = JudgeContext.from_sample("tau2", info)
     assert ctx == JudgeContext("tau2", "t", "o", '{"name": "get_user", "arguments": {"id": 1}}')
     assert JudgeContext.from_sample("alfworld", None) == JudgeContext("alfworld")
 

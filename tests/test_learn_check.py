@@ -98,8 +98,8 @@ def test_the_button_room_is_deterministic_and_only_green_opens_the_door() -> Non
 
 
 def test_the_policy_prompt_and_parser_treat_the_button_room_like_alfworld() -> None:
+    from data_prep.policy_actions import parse_action
     from recipe.rwml.learn_check.stage2 import answer, contexts
-    from recipe.rwml.policy_actions import parse_action
 
     assert parse_action(answer("green"), "button_room") == ("press green button", True)
     prompts = contexts()

@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_packages_resolve_to_this_project_from_another_folder(tmp_path):
     code = (
-        "import json, recipe.rwml, recipe.rwml.main_rwml, envs, data_prep, reward_score\n"
-        "print(json.dumps([m.__file__ for m in (recipe.rwml, recipe.rwml.main_rwml, envs, data_prep, reward_score)]))"
+        "import json, recipe.rwml, recipe.rwml.main_rwml, envs, data_prep, reward_score, reward_calibration\n"
+        "mods = (recipe.rwml, recipe.rwml.main_rwml, envs, data_prep, reward_score, reward_calibration)\n"
+        "print(json.dumps([m.__file__ for m in mods]))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -53,8 +53,8 @@ def collect_tau2(out: Path, endpoint: Endpoint, max_steps: int, *extra: str) -> 
 
 def test_unparsable_tau2_output_reaches_neither_the_user_simulator_nor_the_world_model_data(tmp_path: Path) -> None:
     from data_prep.build_wm_dataset import main as build_wm
+    from data_prep.policy_actions import format_error_message
     from envs.episode import FORMAT_ERROR_KIND
-    from recipe.rwml.policy_actions import format_error_message
 
     endpoint = Endpoint([MALFORMED, MESSAGE])
     ep = collect_tau2(tmp_path / "episodes.jsonl", endpoint, max_steps=2)

@@ -13,13 +13,14 @@ import json
 import numpy as np
 import pytest
 
+from data_prep.policy_actions import format_error_message
 from envs.episode import FORMAT_ERROR_KIND, Episode, StepRecord, episode_id
 from envs.registry import list_tasks, make_env
-from recipe.rwml.policy_actions import format_error_message
+from reward_calibration.alfworld_candidates import rewrite
+from reward_calibration.alfworld_pairs import collect_pairs, pairs_from_episodes
+from reward_calibration.calibrate import calibrate
 from reward_score import RewardSettings, compute_score_batch
-from reward_score.alfworld_pairs import collect_pairs
 from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, STATUS_NOT_DONE
-from reward_score.calibrate import calibrate, pairs_from_episodes, rewrite
 
 SPLIT = "valid_seen"
 

@@ -16,10 +16,10 @@ import pytest
 import torch
 
 from envs.registry import list_tasks, make_env
-from reward_score.alfworld_pairs import branch_pairs
+from reward_calibration.alfworld_pairs import branch_pairs
 from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, with_status
 from reward_score.embedders import EmbeddingBackendError
-from reward_score.scoring import FACTS_DIFFER
+from reward_score.results import FACTS_DIFFER
 from reward_score.settings import documented_tau
 from tests.openai_stub import free_port_url
 

@@ -26,14 +26,17 @@ from reward_score.answer_format import (
     with_status,
 )
 from reward_score.embedders import EmbedderSpec, EmbeddingBackendError, get_embedder
-from reward_score.scoring import RESULT_KEYS, Scorer
+from reward_score.results import RESULT_KEYS
+from reward_score.scoring import Scorer
 from reward_score.settings import (
     ALFWORLD_BINARY_TAU,
     ALFWORLD_FACTS_TAU,
     DOCUMENTED_TAU,
     PAPER_TAU,
     TAU2_FACTS_TAU,
+    EnvMismatchError,
     documented_tau,
+    env_of_sample,
 )
 from tests.openai_stub import free_port_url
 
@@ -183,6 +186,41 @@ def test_tau_per_environment_and_documented_defaults():
         RewardSettings.from_mapping({"taux": 0.5})
     with pytest.raises(ValueError, match="mode"):
         RewardSettings(mode={"alfworld": "judge"})
+
+
+# -- the environment of a sample: extra_info.env, else the data_source ------------------------------------------
+ORDER = '{"order_id": "#W1234567", "status": "pending", "items": [{"name": "Water Bottle", "price": 54.04}]}'
+
+
+def test_the_environment_is_extra_info_env_else_the_data_source():
+    assert env_of_sample("rwml_tau2_retail", {"env": "tau2", "state_kind": "tool_response"}) == "tau2"
+    assert env_of_sample("wm_rows", {"env": "tau2"}) == "tau2"  # the data_source names no environment
+    assert env_of_sample("rwml_alfworld", {"state_kind": "observation"}) == "alfworld"  # an old row: no env
+    assert env_of_sample("rwml_alfworld", None) == env_of_sample("rwml_alfworld", {"env": None}) == "alfworld"
+    assert env_of_sample("wm_rows", {"env": "webshop"}) == "default"
+    with pytest.raises(EnvMismatchError, match="names alfworld but extra_info.env is 'tau2'"):
+        env_of_sample("rwml_alfworld", {"env": "tau2"})
+    # scored as extra_info says: tau2 facts decide a tool response as JSON data, with no cosine ...
+    tool = {"env": "tau2", "state_kind": "tool_response"}
+    r = compute_score("wm_rows", answer(ORDER), ORDER, tool)
+    assert (r["score"], r["reason"], r["mode"], r["tau"], r["cosine"]) == (1.0, "match", "facts", None, None)
+    # ... where the data_source alone would have scored it with the 'default' settings (binary, cosine gate)
+    r = compute_score("wm_rows", answer(ORDER), ORDER, {"state_kind": "tool_response"})
+    assert (r["reason"], r["mode"]) == ("match", "binary") and r["cosine"] == pytest.approx(1.0, abs=1e-5)
+    # a row without extra_info, or whose extra_info has no env, is read from its data_source
+    for info in (None, {"state_kind": "observation"}):
+        r = compute_score("rwml_alfworld", answer(REAL), REAL, info)
+        assert (r["score"], r["reason"], r["mode"]) == (1.0, "match", "facts")
+
+
+def test_a_row_whose_data_source_and_extra_info_name_other_environments_is_refused():
+    """Refused, not scored by one of the two rules: the dataset is wrong, and which rule was meant is a guess."""
+    tool = {"env": "tau2", "state_kind": "tool_response"}
+    batch = compute_score_batch(["rwml_alfworld", "rwml_tau2_retail"], [answer(ORDER)] * 2, [ORDER] * 2, [tool] * 2)
+    refused, scored = batch
+    assert (refused["score"], refused["reason"], refused["parsed"]) == (0.0, "env_mismatch", False)
+    assert refused["mode"] == "facts" and refused["state_kind"] == "tool_response" and set(refused) == set(RESULT_KEYS)
+    assert (scored["score"], scored["reason"]) == (1.0, "match")
 
 
 def test_mixed_mode_penalties_on_a_user_reply():

@@ -1,9 +1,9 @@
 """ALFWorld's default reward compares world states: true predictions in other words pass, false ones do not.
 
 Unit checks of the state reader (`reward_score/alfworld_state.py`), every real observation of the played games
-readable, the adversarial corpus (`reward_score/alfworld_attacks.py`) on real valid_seen transitions scoring 0
+readable, the adversarial corpus (`reward_calibration/alfworld_attacks.py`) on real valid_seen transitions scoring 0
 with its reason, the per-kind acceptance on held-out games through `compute_score_batch`, and the calibration files
-kept in the repo (reward_score/calibration/) agreeing with the documented settings.
+kept in the repo (reward_calibration/results/) agreeing with the documented settings.
 """
 
 # ruff: noqa: E501 - tables of real and predicted states read best one per line
@@ -16,17 +16,19 @@ from pathlib import Path
 
 import pytest
 
+from reward_calibration.alfworld_attacks import check_attacks
+from reward_calibration.alfworld_candidates import KINDS, POSITIVE_KINDS
+from reward_calibration.alfworld_pairs import read_pairs
+from reward_calibration.alfworld_reader_tables import attacks_table, families_table
+from reward_calibration.alfworld_rewrites import OBJECT_RE, flip_fact, paraphrase, reorder, swap_object
+from reward_calibration.calibrate import check
 from reward_score import RewardSettings, compute_score
-from reward_score.alfworld_attacks import check_attacks, read_pairs
-from reward_score.alfworld_reader_tables import attacks_table, families_table
-from reward_score.alfworld_rewrites import OBJECT_RE, flip_fact, paraphrase, reorder, swap_object
 from reward_score.alfworld_state import read_state, state_differences
 from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, with_status
-from reward_score.calibrate import KINDS, POSITIVE_KINDS, check
-from reward_score.scoring import SECOND_READING
+from reward_score.results import SECOND_READING
 from reward_score.settings import documented_tau
 
-CALIBRATION = Path(__file__).resolve().parents[1] / "reward_score" / "calibration"
+RESULTS = Path(__file__).resolve().parents[1] / "reward_calibration" / "results"
 N = "\nTask is not yet completed."
 ARRIVE = with_status(
     "You arrive at countertop 1. On the countertop 1, you see a apple 1, a egg 2, and a knife 1.", False
@@ -160,7 +162,7 @@ def test_reader_never_raises_and_reads_no_state_from_noise():
 def seen_pairs():
     """160 real transitions of 40 valid_seen games, played by `alfworld_pairs.collect_pairs` and kept in the repo
     (the paraphrase families are made from the same ones); playing them again takes minutes."""
-    return read_pairs(CALIBRATION / "alfworld_families_pairs_valid_seen.jsonl")
+    return read_pairs(RESULTS / "alfworld_families_pairs_valid_seen.jsonl")
 
 
 def test_every_real_observation_is_readable(seen_pairs):
@@ -206,24 +208,24 @@ def test_rewrites_keep_or_break_the_state_as_named(seen_pairs):
 
 def test_calibration_files_agree_with_the_documented_settings():
     """The JSON kept in the repo is what the documented tau was derived from, and its check met the bar."""
-    saved = json.loads((CALIBRATION / "all-MiniLM-L6-v2_alfworld_valid_train.json").read_text())
+    saved = json.loads((RESULTS / "all-MiniLM-L6-v2_alfworld_valid_train.json").read_text())
     settings = RewardSettings()
     assert settings.mode_for("alfworld") == "facts"
     assert saved["facts"]["recommended_tau"] == documented_tau(settings.model, "alfworld", "facts")
     assert saved["binary"]["recommended_tau"] == documented_tau(settings.model, "alfworld", "binary")
-    checked = json.loads((CALIBRATION / "all-MiniLM-L6-v2_alfworld_valid_seen_check.json").read_text())
+    checked = json.loads((RESULTS / "all-MiniLM-L6-v2_alfworld_valid_seen_check.json").read_text())
     assert checked["mode"] == "facts" and checked["tau"] == settings.tau_for("alfworld")
     for kind, share in checked["share_right"].items():
         assert share >= (0.95 if kind in POSITIVE_KINDS else 0.98), (kind, share)
-    attacked = json.loads((CALIBRATION / "all-MiniLM-L6-v2_alfworld_valid_seen_attacks.json").read_text())
+    attacked = json.loads((RESULTS / "all-MiniLM-L6-v2_alfworld_valid_seen_attacks.json").read_text())
     assert attacked["tau"] == settings.tau_for("alfworld")
     for kind, row in attacked["classes"].items():
         assert row["share_rejected"] >= 0.98, (kind, row)
-    assert (CALIBRATION / "all-MiniLM-L6-v2_alfworld_valid_train.png").read_bytes()[:4] == b"\x89PNG"
+    assert (RESULTS / "all-MiniLM-L6-v2_alfworld_valid_train.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_readme_tables_are_the_result_files():
     """The README's family and attack tables are what `alfworld_reader_tables` prints from the JSON files."""
-    readme = (CALIBRATION.parents[1] / "README.md").read_text()
+    readme = (RESULTS.parents[1] / "README.md").read_text()
     assert families_table() in readme
     assert attacks_table() in readme

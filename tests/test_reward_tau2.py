@@ -10,16 +10,8 @@ import pytest
 from reward_score import compute_score, compute_score_batch
 from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, with_status
 from reward_score.settings import DEFAULT_MODE
-from reward_score.tau2_facts import (
-    INTENT_DIFFERS,
-    NEGATIONS_DIFFER,
-    NOT_JSON,
-    check,
-    json_differences,
-    normalise,
-    read_tool_response,
-    reply_values,
-)
+from reward_score.tau2_facts import INTENT_DIFFERS, NEGATIONS_DIFFER, check, reply_values
+from reward_score.tau2_tool_facts import NOT_JSON, json_differences, normalise, read_tool_response
 
 THINK = (
     "The agent asked for the order details; the tool returns the stored order record as JSON, with its "

@@ -730,18 +730,6 @@ def test_a_schedule_stopped_during_its_sft_warm_up_leaves_no_trainer_running(
     assert not (tmp_path / "ckpt" / "warmup.done").exists()
 
 
-@pytest.mark.parametrize("env", ["alfworld", "tau2"])
-def test_history_reaches_collection_world_model_data_stage_2_and_evaluation(env: str, tmp_path: Path) -> None:
-    """The reported drift: HISTORY=3 built world-model prompts with 3 but trained and evaluated stage 2 with the
-    yaml's window. Every command that builds a prompt gets the one setting."""
-    s = settings(tmp_path, "rwml_qwen3_8b", ENV=env, HISTORY="3", EVAL_STAGE1="1", USER_BASE_URL="http://u:1/v1")
-    assert "--history-window 3" in commands(s, "collect")[-1]
-    assert "--history 3" in commands(s, "wm_data")[0]
-    assert f"actor_rollout_ref.rollout.custom.rwml_env.envs.{env}.history_window=3" in commands(s, "policy")[0]
-    for stage in ("eval_stage1", "evaluate"):
-        assert f"--{env}-history 3" in [c for c in commands(s, stage) if "scripts/evaluate.py" in c][0]
-
-
 @pytest.mark.slow
 def test_a_schedule_killed_during_grpo_leaves_no_trainer_or_ray_process(tmp_path: Path, tiny_model_dir: Path) -> None:
     """kill -9 of the schedule while stage 1 trains (main_rwml, its Ray head and workers): the guard of the command

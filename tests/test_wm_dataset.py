@@ -22,10 +22,10 @@ import pytest
 
 from benchmarks.bench_wm_dataset import run_build, write_synthetic_episodes
 from data_prep import build_sft_dataset, build_wm_dataset, wm_splits
+from data_prep.policy_actions import format_error_message
 from data_prep.wm_episodes import check_episode
 from data_prep.wm_triplets import episode_triplets
 from envs.episode import FORMAT_ERROR_KIND
-from recipe.rwml.policy_actions import format_error_message
 from reward_score.answer_format import (
     FORMAT_INSTRUCTION,
     STATE_CLOSE,

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,59 +39,13 @@ from omegaconf import OmegaConf  # noqa: E402
 from data_prep.atomic_file import write_atomic  # noqa: E402
 from data_prep.cli_errors import ArgumentParser, UsageError, run_cli  # noqa: E402
 from experiments.alfworld_wm_cpu import evaluate, metrics, report  # noqa: E402
-from recipe.rwml.convert_to_hf import convert as convert_checkpoint  # noqa: E402
-from recipe.rwml.convert_to_hf import find_actor_dir  # noqa: E402
-from recipe.rwml.cpu.checks import CPU_ENV  # noqa: E402
+from experiments.alfworld_wm_cpu.trainings import rwml, sft  # noqa: E402
+from experiments.alfworld_wm_cpu.workdir import Run, done, mark  # noqa: E402
 from recipe.rwml.train_log import parse_steps  # noqa: E402
 from reward_score import compute_score_batch  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
-
-
-class Run:
-    """One experiment run: its config, folders, and the per-stage wall times kept in work_dir/timings.json."""
-
-    def __init__(self, cfg: Any) -> None:
-        self.cfg = cfg
-        self.work = REPO / cfg.work_dir
-        self.report_dir = REPO / cfg.report_dir
-        self.work.mkdir(parents=True, exist_ok=True)
-        self.timings_file = self.work / "timings.json"
-        self.timings: dict[str, float] = {}
-        if self.timings_file.is_file():
-            self.timings = json.loads(self.timings_file.read_text())
-
-    def path(self, *parts: str) -> Path:
-        return self.work.joinpath(*parts)
-
-    def add_time(self, name: str, seconds: float) -> None:
-        self.timings[name] = self.timings.get(name, 0.0) + seconds
-        write_atomic(self.timings_file, json.dumps(self.timings, indent=1))
-
-    def sh(self, name: str, argv: list[str], log: Path | None = None, env: dict[str, str] | None = None) -> None:
-        """Run one command from the repo root (its output appended to `log` when given); time it under `name`."""
-        print(f"== {name}: {' '.join(argv)}", flush=True)
-        full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-        start = time.time()
-        if log:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with log.open("a") as f:
-                rc = subprocess.call(argv, cwd=REPO, env=full_env, stdout=f, stderr=subprocess.STDOUT)
-        else:
-            rc = subprocess.call(argv, cwd=REPO, env=full_env)
-        self.add_time(name, time.time() - start)
-        if rc != 0:
-            where = str(log) if log else " ".join(argv[:4])
-            raise UsageError(f"stage {name} failed (exit {rc})", where, "read its log, fix, rerun to resume")
-
-
-def done(path: Path) -> bool:
-    return path.with_name(path.name + ".done").exists() and path.exists()
-
-
-def mark(path: Path) -> None:
-    path.with_name(path.name + ".done").touch()
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -181,70 +134,6 @@ def refusal_rows(run: Run) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------------ training
-
-
-def convert(run: Run, name: str, ckpt: Path, hf: Path) -> Path:
-    if not done(hf):
-        start = time.time()
-        # fp32: verl's merger writes bf16, and an Adam step at lr 1e-5 moves most weights by less than bf16's
-        # resolution, so a few steps of training would mostly round away
-        convert_checkpoint(find_actor_dir(ckpt), hf, check=False, dtype="fp32")
-        run.add_time(f"convert_{name}", time.time() - start)
-        mark(hf)
-    return hf
-
-
-def sft(run: Run, name: str, data: Path, model: Path, steps: int, batch: int, lr: float) -> Path:
-    """verl's SFT trainer (torchrun, recipe/rwml/config/sft_trainer_cpu.yaml) for `steps` steps -> an HF folder."""
-    ckpt, hf = run.path("ckpt", name), run.path("models", f"{name}_hf")
-    if done(hf):
-        return hf
-    if not done(ckpt):
-        argv = [PY, "-m", "torch.distributed.run", "--standalone", "--nnodes", "1", "--nproc_per_node", "1"]
-        argv += ["-m", "verl.trainer.sft_trainer", "--config-path", str(REPO / "recipe/rwml/config")]
-        argv += ["--config-name", "sft_trainer_cpu", f"model.path={model}"]
-        argv += [f"data.train_files={data}/train.parquet", f"data.val_files={data}/val.parquet"]
-        argv += ["data.max_length=2048", "data.max_token_len_per_gpu=4096", "data.val_max_samples=32"]
-        argv += ["model.enable_gradient_checkpointing=false"]  # 135M fits; recomputation costs a CPU ~25%
-        argv += [f"data.train_batch_size={batch}", f"optim.lr={lr}", f"trainer.total_training_steps={steps}"]
-        argv += [f"trainer.save_freq={max(1, steps // 2)}", "trainer.max_ckpt_to_keep=1", "trainer.resume_mode=auto"]
-        argv += [f"trainer.default_local_dir={ckpt}", "trainer.project_name=alfworld_wm_cpu"]
-        argv += [f"trainer.experiment_name={name}", f"trainer.seed={run.cfg.seed}", "trainer.total_epochs=100"]
-        run.sh(f"train_{name}", argv, log=run.path("logs", f"{name}.log"), env=CPU_ENV)
-        mark(ckpt)
-    return convert(run, name, ckpt, hf)
-
-
-def rwml(run: Run, name: str, data: Path, model: Path, reward: dict[str, Any]) -> Path:
-    """verl's GRPO (recipe/rwml/config/rwml_trainer.yaml, +platform=cpu) with these reward settings -> HF folder."""
-    r = run.cfg.rwml
-    ckpt, hf = run.path("ckpt", name), run.path("models", f"{name}_hf")
-    if done(hf):
-        return hf
-    if not done(ckpt):
-        argv = [PY, "-m", "recipe.rwml.main_rwml", "--config-name", "rwml_trainer", "+platform=cpu"]
-        argv += [f"data.train_files={data}/train.parquet", f"data.val_files={data}/val.parquet"]
-        argv += [f"actor_rollout_ref.model.path={model}", f"data.train_batch_size={r.prompts_per_step}"]
-        argv += [f"actor_rollout_ref.rollout.n={r.group}"]
-        argv += [f"actor_rollout_ref.actor.ppo_mini_batch_size={r.prompts_per_step}"]
-        argv += [f"data.max_response_length={r.max_response_length}", f"actor_rollout_ref.actor.optim.lr={r.lr}"]
-        argv += [f"actor_rollout_ref.actor.kl_loss_coef={r.kl_loss_coef}", f"data.seed={run.cfg.seed}"]
-        argv += ["actor_rollout_ref.model.enable_gradient_checkpointing=false"]  # as the SFT arm
-        argv += [f"trainer.total_training_steps={r.steps}", "trainer.save_freq=1", "trainer.test_freq=-1"]
-        argv += ["trainer.val_before_train=false", "trainer.resume_mode=auto", "trainer.max_actor_ckpt_to_keep=1"]
-        argv += [f"trainer.default_local_dir={ckpt}", f"trainer.experiment_name={name}"]
-        argv += [f"trainer.rollout_data_dir={run.path('rollouts', name)}", "trainer.project_name=alfworld_wm_cpu"]
-        argv += [f"reward.reward_kwargs.{k}={hydra_value(v)}" for k, v in reward.items()]
-        run.sh(f"train_{name}", argv, log=run.path("logs", f"{name}.log"), env=CPU_ENV)
-        mark(ckpt)
-    return convert(run, name, ckpt, hf)
-
-
-def hydra_value(value: Any) -> str:
-    """A reward setting as a hydra override value: a mapping per environment as `{alfworld:facts,...}`."""
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{k}:{v}" for k, v in value.items()) + "}"
-    return "null" if value is None else str(value)
 
 
 def default_reward() -> dict[str, Any]:

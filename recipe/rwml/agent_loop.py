@@ -4,7 +4,7 @@ Registered as `rwml_env_agent` (recipe/rwml/config/agent_loop.yaml) and picked p
 rows come from `data_prep.build_policy_dataset.policy_row`, settings from `recipe.rwml.agent_loop_settings`.
 The row's `extra_info.task` is a `TaskSpec` dict; every sample of a GRPO group comes from the same row, so the
 group plays the same game or task. Each turn the model generates through verl's server manager, the action is
-parsed by the parser collection and evaluation use (`recipe.rwml.policy_actions`: ALFWorld's `<action>` after the
+parsed by the parser collection and evaluation use (`data_prep.policy_actions`: ALFWorld's `<action>` after the
 reasoning; tau2's Hermes tool call or a message to the user), and the environment is stepped in a worker thread
 (`recipe.rwml.env_pool`), off the event loop. An output with no usable action is not sent to the env: the agent is
 answered with the format reminder, as everywhere. The loop stops when the episode is done, after `max_steps` env
@@ -35,11 +35,12 @@ from uuid import uuid4
 from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopMetrics, AgentLoopOutput
 from verl.utils.rollout_trace import rollout_trace_op
 
+from data_prep.build_policy_dataset import AGENT_NAME
+from data_prep.policy_actions import as_tool_call, format_error_message, parse_action
+from data_prep.policy_prompts import assistant_message, build_policy_messages, observation_message, tool_schemas
 from envs.base import ResetResult, StepResult, TaskSpec, TextEnv
 from recipe.rwml.agent_loop_settings import EnvSettings, LoopSettings
 from recipe.rwml.env_pool import EnvWorkers
-from recipe.rwml.policy_actions import as_tool_call, format_error_message, parse_action
-from recipe.rwml.policy_prompts import assistant_message, build_policy_messages, observation_message, tool_schemas
 
 logger = logging.getLogger(__name__)
 logger.setLevel(os.getenv("VERL_LOGGING_LEVEL", "WARN"))
@@ -107,7 +108,7 @@ class RWMLEnvAgentLoop(AgentLoopBase):
         if "task" not in extra_info:
             raise ValueError(
                 f"dataset row (index {kwargs.get('index')}) has no extra_info.task; "
-                "rows for the rwml_env_agent loop come from data_prep.build_policy_dataset.policy_row"
+                f"rows for the {AGENT_NAME} loop come from data_prep.build_policy_dataset.policy_row"
             )
         task = TaskSpec.from_dict(_as_dict(extra_info["task"], "extra_info.task"))
         if task.env not in self.settings.envs:
@@ -117,7 +118,7 @@ class RWMLEnvAgentLoop(AgentLoopBase):
         if task.env == "tau2" and self.tool_format != "hermes":
             raise ValueError(
                 f"actor_rollout_ref.rollout.multi_turn.format={self.tool_format}: the tau2 policy prompt and parser "
-                "(recipe.rwml.policy_actions) use Hermes tool calls; set it to hermes"
+                "(data_prep.policy_actions) use Hermes tool calls; set it to hermes"
             )
 
         env = await self._in_thread(task.env, EnvWorkers.acquire, task.env, env_kwargs)

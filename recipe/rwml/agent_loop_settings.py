@@ -1,7 +1,8 @@
 """Settings of the stage-2 env agent loop, read from `actor_rollout_ref.rollout.custom.rwml_env`.
 
-Defaults follow the paper: ALFWorld 15 env steps with the last 2 steps in the prompt, tau2 20 steps with 5;
-unknown keys are errors, so a typo in an override stops the run when the loop starts.
+Defaults follow the paper: ALFWorld 15 env steps, tau2 20; the steps in a prompt (`history_window`, null in the
+yaml) are the table of `data_prep.history_windows` that collection and evaluation read too (ALFWorld 2, tau2 5).
+Unknown keys are errors, so a typo in an override stops the run when the loop starts.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from recipe.rwml.policy_prompts import HISTORY_WINDOW
+from data_prep.history_windows import HISTORY_WINDOW
 
-AGENT_NAME = "rwml_env_agent"
 CONFIG_KEY = "rwml_env"  # under actor_rollout_ref.rollout.custom
 CONTEXT_MODES = ("windowed", "multi_turn")
 
@@ -64,6 +64,9 @@ class LoopSettings:
                     raise ValueError(f"{where}.envs.{env_name}: unknown setting {key!r}; expected {sorted(allowed)}")
                 setattr(base, key, dict(value) if key == "env_kwargs" else value)
             settings.envs[env_name] = base
+        for env_name, env in settings.envs.items():  # null: the window collection and evaluation use
+            if env.history_window is None and env_name in HISTORY_WINDOW:
+                env.history_window = HISTORY_WINDOW[env_name]
         settings.validate(where)
         return settings
 

@@ -155,13 +155,18 @@ def make_smollm2_hf(out: Path) -> Path:
 
 
 def smollm2_command(argv: list[str] | None = None) -> int:
-    """`python scripts/make_smollm2_hf.py OUT`: SmolLM2-135M-Instruct as an HF checkpoint in OUT."""
+    """`python scripts/make_smollm2_hf.py [--tiny] OUT`: SmolLM2-135M-Instruct (or the tiny model) in OUT."""
     parser = ArgumentParser(description=SMOLLM2_DESCRIPTION)
     parser.add_argument("out", type=Path, help="the HF checkpoint folder to write")
-    out = parser.parse_args(argv).out
+    parser.add_argument("--tiny", action="store_true", help="the tiny random-weight model instead (make demo)")
+    args = parser.parse_args(argv)
+    out = args.out
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} is a file, not a folder", "OUT", "name a folder for the checkpoint")
-    make_smollm2_hf(out)
+    if not args.tiny:
+        make_smollm2_hf(out)
+    elif not (out / "config.json").is_file():
+        make_tiny_model(out)
     return 0
 
 

@@ -1,11 +1,13 @@
 """Config checks run before any GPU is asked for: types, ranges, files and the embedder, one error line each.
 
-`config_problems(cfg)` is what `python -m recipe.rwml.compose`, `python -m recipe.rwml.main_rwml` and the
-schedule's preflight run on a composed stage config. Types come from verl 0.9.1's own config dataclasses (every
-node with a `_target_`, each value converted as `verl.utils.config.omega_conf_to_dataclass` would), then verl's
-`validate_config` and `omega_conf_to_dataclass` on the rollout (and critic); ranges, the data files, the trainer's
-loggers and the reward's embedder (present offline, or its endpoint answering) are ours, where verl checks nothing
-before its workers start. Each problem prints as `error: <what>, <key = value>, <what to do>`.
+`config_problems(cfg)` is the one entry: `python -m recipe.rwml.main_rwml` runs it on the config it is handed,
+`python -m recipe.rwml.compose` and the schedule's preflight through `compose.compose_checked`. Types come from
+verl 0.9.1's own config dataclasses (every node with a `_target_`, each value converted as
+`verl.utils.config.omega_conf_to_dataclass` would), then verl's `validate_config` and `omega_conf_to_dataclass` on
+the rollout (and critic); keys verl would ignore or read only after start-up (legacy reward keys, its placeholder
+paths, the agent-loop yaml, the CPU backend's settings), ranges, the data files, the trainer's loggers and the reward
+section (reward_checks.py: settings, embedder, judge) are ours, where verl checks nothing before its workers start.
+Each problem is a `ConfigProblem` and prints as `error: <what>, <key = value>, <what to do>`.
 """
 
 from __future__ import annotations
@@ -14,13 +16,10 @@ import contextlib
 import dataclasses
 import difflib
 import io
-import os
 import types
 import typing
-import urllib.request
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,10 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from omegaconf.nodes import BooleanNode, FloatNode, IntegerNode, StringNode
 
-from data_prep.cli_errors import UsageError, error_line
-
-PLACEHOLDER = "UNSET_"  # the schedule's stand-in for a setting a real run needs (its preflight names it)
-ENDPOINT_TIMEOUT_S = 5.0
+from recipe.rwml import CONFIG_DIR
+from recipe.rwml.config_problem import ConfigCheckError, ConfigProblem, at, is_unset
+from recipe.rwml.legacy_keys import legacy_key_problems
+from recipe.rwml.reward_checks import embedder_problems, judge_problems, reward_setting_problems
 
 _NODES: dict[type, Callable[..., Any]] = {int: IntegerNode, float: FloatNode, bool: BooleanNode, str: StringNode}
 _KIND = {int: "a whole number", float: "a number", bool: "true or false", str: "a string"}
@@ -52,44 +51,9 @@ BOUNDS: dict[str, tuple[type, float, bool, str]] = {
     "trainer.nnodes": (int, 1, True, "1"),
 }
 DATA_FILES = ("data.train_files", "data.val_files")
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One thing wrong with a config: what, where (`key = value`), what to do."""
-
-    what: str
-    where: str = ""
-    fix: str = ""
-
-    @property
-    def line(self) -> str:
-        return error_line(self.what, self.where, self.fix)
-
-
-class ConfigCheckError(UsageError):
-    """A config that would fail only after GPUs are allocated; `lines` holds one error line per problem."""
-
-    def __init__(self, problems: Iterable[ConfigProblem]) -> None:
-        self.problems = list(problems)
-        first = self.problems[0]
-        super().__init__(first.what, first.where, first.fix)
-
-    @property
-    def lines(self) -> list[str]:
-        return [p.line for p in self.problems]
-
-
-def _show(value: Any) -> str:
-    if OmegaConf.is_config(value):
-        value = OmegaConf.to_container(value, resolve=False)
-    if isinstance(value, list):
-        return "[" + ",".join(str(v) for v in value) + "]"
-    return "null" if value is None else str(value)
-
-
-def _at(key: str, value: Any) -> str:
-    return f"{key} = {_show(value)}"
+# What a run must set: left alone, verl's ppo_trainer fills them with its own examples' paths (a DeepSeek model, the
+# GSM8K parquet), which compose and validate but train something else.
+REQUIRED_KEYS = ("actor_rollout_ref.model.path", "data.train_files", "data.val_files")
 
 
 # ------------------------------------------------------------------------------------------------ verl's types
@@ -150,7 +114,7 @@ def verl_type_problems(cfg: DictConfig) -> list[ConfigProblem]:
                 problems.append(
                     ConfigProblem(
                         f"not {_KIND[kind]} (verl's {cls.__name__}.{field.name} is {kind.__name__})",
-                        _at(key, value),
+                        at(key, value),
                         f"pass {_KIND[kind]}{example}",
                     )
                 )
@@ -205,12 +169,12 @@ def bound_problems(cfg: DictConfig, skip: Iterable[str] = ()) -> list[ConfigProb
             number = _convert(kind, value)
         except OmegaConfBaseException:
             fix = f"pass {_KIND[kind]}, e.g. {key}={example}"
-            problems.append(ConfigProblem(f"not {_KIND[kind]}", _at(key, value), fix))
+            problems.append(ConfigProblem(f"not {_KIND[kind]}", at(key, value), fix))
             continue
         if isinstance(value, bool) or number < low or (number == low and not inclusive):
             bound = f"at least {low}" if inclusive else f"above {low}"
             fix = f"pass a value {bound}, e.g. {key}={example}"
-            problems.append(ConfigProblem(f"out of range: must be {bound}", _at(key, value), fix))
+            problems.append(ConfigProblem(f"out of range: must be {bound}", at(key, value), fix))
     n_gpus = _safe_int(cfg, "trainer.n_gpus_per_node") * _safe_int(cfg, "trainer.nnodes")
     tp = _safe_int(cfg, "actor_rollout_ref.rollout.tensor_model_parallel_size")
     if n_gpus > 0 and tp > 0 and n_gpus % tp:
@@ -218,7 +182,7 @@ def bound_problems(cfg: DictConfig, skip: Iterable[str] = ()) -> list[ConfigProb
         problems.append(
             ConfigProblem(
                 f"tensor parallelism {tp} does not divide the {n_gpus} GPUs: {n_gpus % tp} would idle",
-                _at("actor_rollout_ref.rollout.tensor_model_parallel_size", tp),
+                at("actor_rollout_ref.rollout.tensor_model_parallel_size", tp),
                 f"use one of {', '.join(divisors)}",
             )
         )
@@ -244,13 +208,9 @@ def logger_problems(cfg: DictConfig) -> list[ConfigProblem]:
         close = difflib.get_close_matches(str(name), known, n=1)
         hint = f"did you mean {close[0]}? " if close else ""
         problems.append(
-            ConfigProblem(f"unknown logger '{name}'", _at("trainer.logger", value), f"{hint}use {', '.join(known)}")
+            ConfigProblem(f"unknown logger '{name}'", at("trainer.logger", value), f"{hint}use {', '.join(known)}")
         )
     return problems
-
-
-def _unset(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(PLACEHOLDER)
 
 
 def data_file_problems(
@@ -265,14 +225,14 @@ def data_file_problems(
             continue
         for path in [value] if isinstance(value, str) else list(value):
             path = str(path)
-            if "://" in path or (placeholders_ok and _unset(path)):
+            if "://" in path or (placeholders_ok and is_unset(path)):
                 continue
             if any(path == p or path.startswith(p + "/") for p in promised):
                 continue
             if not Path(path).expanduser().is_file():
                 where = "is not a file" if Path(path).expanduser().exists() else "does not exist"
                 problems.append(
-                    ConfigProblem(f"the data file {path} {where}", _at(key, value), "build it first or fix the path")
+                    ConfigProblem(f"the data file {path} {where}", at(key, value), "build it first or fix the path")
                 )
     return problems
 
@@ -307,123 +267,58 @@ def batch_size_problems(cfg: DictConfig) -> list[ConfigProblem]:
             problems.append(
                 ConfigProblem(
                     f"{batch_key} {batch} is larger than the {rows} rows of {files_key}: not one batch to train on",
-                    _at(batch_key, batch),
+                    at(batch_key, batch),
                     f"set {batch_key} <= {rows}, or build more rows",
                 )
             )
     return problems
 
 
-def answers(url: str, timeout: float = ENDPOINT_TIMEOUT_S) -> bool:
-    """Whether GET <url>/models answers with a success status (an OpenAI-compatible /v1 endpoint)."""
-    try:
-        with urllib.request.urlopen(url.removesuffix("/") + "/models", timeout=timeout) as response:
-            return response.status < 400
-    except (OSError, ValueError):
-        return False
+# ------------------------------------------------------------------------------------------------ keys verl reads late
 
 
-def _in_hf_cache(model: str) -> bool:
-    from huggingface_hub import try_to_load_from_cache
+def placeholder_problems(cfg: DictConfig) -> list[ConfigProblem]:
+    """Required keys still holding verl's placeholder (the value in verl's generated ppo_trainer config)."""
+    import verl.trainer.config as verl_config
 
-    candidates = [model] if "/" in model else [model, f"sentence-transformers/{model}"]
-    for repo_id in candidates:
-        try:
-            if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
-                return True
-        except Exception:  # noqa: BLE001 - an id hub would refuse is simply not in the cache
-            continue
-    return False
+    defaults = OmegaConf.load(Path(verl_config.__file__).parent / "_generated_ppo_trainer.yaml")
+    problems = []
+    for key in REQUIRED_KEYS:
+        value = OmegaConf.select(cfg, key, default=None)
+        if value is not None and value == OmegaConf.select(defaults, key, default=None):
+            problems.append(ConfigProblem(f"{key}={value} is verl's example placeholder -> pass {key}=<yours>"))
+    return problems
 
 
-def embedder_problems(
-    cfg: DictConfig, placeholders_ok: bool = False, check_endpoints: bool = True
-) -> list[ConfigProblem]:
-    """The reward's embedder: a local model present offline (a folder, or an id in the HF cache), or an endpoint
-    that answers. The scorer loads models with local_files_only, so anything else fails in every reward worker."""
-    from recipe.rwml.compose import OUR_MANAGER
-
-    manager = OmegaConf.select(cfg, "reward.reward_manager", default=None) or {}
-    if (manager.get("source"), manager.get("name")) != OUR_MANAGER:
-        return []
-    model = OmegaConf.select(cfg, "reward.reward_kwargs.model", default=None)
-    base_url = OmegaConf.select(cfg, "reward.reward_kwargs.base_url", default=None)
-    if base_url:
-        key = "reward.reward_kwargs.base_url"
-        if _unset(base_url):
-            if placeholders_ok:
-                return []
-            name = base_url.removeprefix(PLACEHOLDER)
-            return [ConfigProblem("the embedding endpoint is not set", _at(key, base_url), f"set {name}")]
-        if check_endpoints and not answers(str(base_url)):
-            models = str(base_url).removesuffix("/") + "/models"
-            return [
-                ConfigProblem(
-                    f"the embedding endpoint does not answer GET {models}",
-                    _at(key, base_url),
-                    "start the server, or fix the URL (it ends in /v1)",
-                )
-            ]
-        return []
-    if not model:
-        return []
-    from reward_score.embedders import resolve_model
-
-    path, key = resolve_model(str(model)), "reward.reward_kwargs.model"
-    if Path(path).expanduser().exists():
-        return []
-    looks_like_path = path.startswith(("/", ".", "~")) or path.count("/") > 1 or os.sep != "/" and os.sep in path
-    if looks_like_path:
+def agent_loop_problems(cfg: DictConfig) -> list[ConfigProblem]:
+    """An agent-loop yaml verl would look for only inside its agent-loop workers, after the model is loaded."""
+    path = OmegaConf.select(cfg, "actor_rollout_ref.rollout.agent.agent_loop_config_path", default=None)
+    if path and not Path(path).is_file():
         return [
             ConfigProblem(
-                f"the embedder folder {path} does not exist",
-                _at(key, model),
-                "pass an existing model folder, an id in the local HF cache, or set reward.reward_kwargs.base_url",
-            )
-        ]
-    if not _in_hf_cache(path):
-        return [
-            ConfigProblem(
-                f"the embedder '{model}' is not in the local HF cache (models load offline only)",
-                _at(key, model),
-                f"download it first (huggingface-cli download {model}), pass a folder, or serve it and set "
-                "reward.reward_kwargs.base_url",
+                f"actor_rollout_ref.rollout.agent.agent_loop_config_path={path} is not a file (relative paths are "
+                f"read from the working directory, now {Path.cwd()}); pass an absolute path, "
+                f"e.g. {CONFIG_DIR / 'agent_loop.yaml'}"
             )
         ]
     return []
 
 
-def judge_problems(cfg: DictConfig, placeholders_ok: bool = False, check_endpoints: bool = True) -> list[ConfigProblem]:
-    """Reward mode `judge`: its chat endpoint set and answering (the reward workers would fail on every sample)."""
-    mode = OmegaConf.select(cfg, "reward.reward_kwargs.mode", default=None)
-    modes = OmegaConf.to_container(mode) if isinstance(mode, DictConfig) else {"default": mode}
-    if "judge" not in (modes or {}).values():
-        return []
-    key = "reward.reward_kwargs.judge_base_url"
-    url = OmegaConf.select(cfg, key, default=None)
-    if not url or _unset(url):
-        if placeholders_ok and url:
-            return []
-        return [ConfigProblem("reward mode judge has no judge endpoint", _at(key, url), "set JUDGE_BASE_URL")]
-    if check_endpoints and not answers(str(url)):
-        models = str(url).removesuffix("/") + "/models"
-        return [ConfigProblem(f"the judge endpoint does not answer GET {models}", _at(key, url),
-                              "start the judge's server, or fix the URL (it ends in /v1)")]  # fmt: skip
-    return []
+def recipe_problems(cfg: DictConfig) -> list[ConfigProblem]:
+    """Keys verl 0.9.1's main_ppo would ignore or reject only after start-up: verl's placeholder paths, legacy reward
+    keys, our reward manager's settings, the agent-loop yaml, and what the CPU backend cannot run."""
+    from recipe.rwml.cpu.checks import check_rollout_platform
+
+    return [
+        *placeholder_problems(cfg),
+        *legacy_key_problems(cfg),
+        *reward_setting_problems(cfg),
+        *agent_loop_problems(cfg),
+        *(ConfigProblem(error) for error in check_rollout_platform(cfg)),
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ all of them
-
-
-def _recipe_problems(cfg: DictConfig) -> list[ConfigProblem]:
-    """compose.check_config's lines (keys verl would ignore, placeholders, reward settings, the CPU backend)."""
-    from recipe.rwml.compose import RecipeConfigError, check_config
-
-    try:
-        check_config(cfg)
-    except RecipeConfigError as exc:
-        return [ConfigProblem(line.strip()) for line in str(exc).splitlines()[1:] if line.strip()]
-    return []
 
 
 def _keys_named(problems: Iterable[ConfigProblem]) -> set[str]:
@@ -447,7 +342,7 @@ def config_problems(
     values `UNSET_<NAME>` pass (the schedule's preflight names those settings itself); `check_endpoints`: ask the
     embedding endpoint (GET /models).
     """
-    recipe = _recipe_problems(cfg)
+    recipe = recipe_problems(cfg)
     types_ = verl_type_problems(cfg)
     bounds = bound_problems(cfg, skip=_keys_named(types_))
     problems = [*recipe, *types_, *bounds, *logger_problems(cfg)]

@@ -1,20 +1,18 @@
 """`make demo`: the whole RWML flow at tiny scale on CPU, with bundled/offline data and no downloads.
 
-1. collect real episodes: bundled ALFWorld games (handcoded expert + 30% random actions, on Ray workers)
-   and tau2 retail (gold tool calls + 30% perturbations);
-2. build the world-model parquet datasets (and the stage-2 policy dataset);
-3. score reference world models on the validation split with the real reward manager, loaded through
-   verl's own loader from the stage-1 config: an oracle (the real next state), "repeat the last
+1. train both stages for real on this CPU: `scripts/run_rwml_demo_cpu.sh`, the schedule of the GPU scripts
+   (recipe/rwml/schedule, plan `rwml_demo_cpu`) with the tiny random-weight model on verl's CPU backend -- collect
+   episodes of the bundled ALFWorld games (the expert with 30% random actions), build the world-model parquet,
+   2 format warm-up SFT steps, convert, 2 RWML steps, convert, 2 policy-RL steps, convert, evaluate (the model
+   served); `make train-cpu` does the same with SmolLM2-135M-Instruct;
+2. score reference world models on the validation rows that schedule built, with the real reward manager loaded
+   through verl's own loader from the stage-1 config: an oracle (the real next state), "repeat the last
    observation", "echo the action", and an answer without tags;
-4. compose both stage configs against the installed verl;
-5. print the GPU commands the schedule would run (`scripts/run_rwml_qwen3_8b.sh --dry-run`);
-6. train both stages for real on this CPU: `scripts/run_rwml_cpu.sh` (the same schedule, verl's own trainer on the
-   CPU backend) with the tiny random-weight model -- episodes from the expert with 30% random actions, 2 format
-   warm-up SFT steps, convert, 2 RWML steps, convert, 2 policy-RL steps on the bundled ALFWorld games, convert,
-   evaluate (the model served); `make train-cpu` does the same with SmolLM2-135M-Instruct;
-7. print a summary table.
-Outputs go to demo_out/ (override with DEMO_OUT); rerunning resumes (collection, and each schedule stage).
-`make demo` runs `python -m recipe.rwml.demo`.
+3. compose both stage configs (ALFWorld and tau2) against the installed verl;
+4. print the GPU commands the schedule would run (`scripts/run_rwml_qwen3_8b.sh --dry-run`);
+5. print a summary table.
+Outputs go to demo_out/ (override with DEMO_OUT); rerunning resumes (each schedule stage has its done marker).
+`make demo` runs `python -m recipe.rwml.demo`; no data is collected outside the schedule.
 """
 
 from __future__ import annotations
@@ -40,45 +38,16 @@ OFFLINE_ENV = {
 }
 
 
+# where the demo schedule (recipe/rwml/schedule/schedules.py, rwml_demo_cpu) writes, under DEMO_OUT
+SCHEDULE_PATHS = {
+    "MODEL_PATH": str(OUT / "tiny_model"),
+    "DATA_DIR": str(OUT / "train_tiny" / "data"),
+    "CKPT_DIR": str(OUT / "train_tiny" / "checkpoints"),
+}
+
+
 def banner(text: str) -> None:
     print(f"\n{'=' * 100}\n{text}\n{'=' * 100}", flush=True)
-
-
-def collect_bundled_alfworld(out: Path, episodes_per_task: int, workers: int) -> Path:
-    """Episodes of the bundled ALFWorld train games (handcoded expert + 30% random actions) into `out`."""
-    from data_prep.collect_trajectories import main as collect
-
-    flags = "--env alfworld --data-root bundled --split train --policy expert --epsilon 0.3".split()
-    rc = collect([*flags, "--episodes-per-task", str(episodes_per_task), "--workers", str(workers), "--out", str(out)])
-    if rc != 0:
-        raise SystemExit(f"collection failed for alfworld (bundled games -> {out})")
-    return out
-
-
-def step_collect() -> dict[str, Path]:
-    from data_prep.collect_trajectories import main as collect
-
-    banner("1. collect real episodes (ALFWorld bundled games, tau2 retail)")
-    alfworld = collect_bundled_alfworld(OUT / "episodes_alfworld.jsonl", episodes_per_task=4, workers=2)
-    tau2 = OUT / "episodes_tau2.jsonl"
-    flags = "--env tau2 --domain retail --split test --policy gold --epsilon 0.3 --max-tasks 12 --workers 0".split()
-    if collect([*flags, "--out", str(tau2)]) != 0:
-        raise SystemExit("collection failed for tau2")
-    return {"alfworld": alfworld, "tau2": tau2}
-
-
-def step_datasets(episodes: dict[str, Path], tokenizer_dir: Path) -> dict[str, Path]:
-    from data_prep.build_wm_dataset import main as build_wm
-
-    banner("2. build world-model datasets (verl RLHFDataset parquet)")
-    dirs = {}
-    for env, path in episodes.items():
-        d = OUT / f"wm_{env}"
-        rc = build_wm(["--input", str(path), "--out-dir", str(d), "--val-fraction", "0.34"])
-        if rc not in (0, None):
-            raise SystemExit(f"build_wm_dataset failed for {env}")
-        dirs[env] = d
-    return dirs
 
 
 def _reference_predictions(row: dict[str, Any]) -> dict[str, str]:
@@ -130,6 +99,7 @@ async def _score_concurrently(manager: Any, data: Any) -> list[dict[str, Any]]:
 
 
 def step_score(dirs: dict[str, Path], tokenizer_dir: Path) -> dict[str, dict[str, float]]:
+    """Mean reward of each reference world model on the first 64 validation rows of each env's world-model data."""
     import numpy as np
     import pyarrow.parquet as pq
     from transformers import AutoTokenizer
@@ -137,7 +107,7 @@ def step_score(dirs: dict[str, Path], tokenizer_dir: Path) -> dict[str, dict[str
 
     from recipe.rwml.compose import compose_stage
 
-    banner("3. score reference world models with the real reward manager (verl's loader, stage-1 config)")
+    banner("2. score reference world models with the real reward manager (verl's loader, stage-1 config)")
     tok = AutoTokenizer.from_pretrained(tokenizer_dir)
     results: dict[str, dict[str, float]] = {}
     for env, d in dirs.items():
@@ -166,7 +136,7 @@ def step_compose(tokenizer_dir: Path) -> list[tuple[str, str, Any]]:
 
     from recipe.rwml.compose import compose_stage
 
-    banner("4. compose both stage configs against the installed verl")
+    banner("3. compose both stage configs against the installed verl")
     keys = [
         "algorithm.adv_estimator",
         "actor_rollout_ref.rollout.n",
@@ -188,7 +158,7 @@ def step_compose(tokenizer_dir: Path) -> list[tuple[str, str, Any]]:
 
 
 def step_dry_run() -> str:
-    banner("5. the GPU schedule: bash scripts/run_rwml_qwen3_8b.sh --dry-run")
+    banner("4. the GPU schedule: bash scripts/run_rwml_qwen3_8b.sh --dry-run")
     env = dict(os.environ, DATA_DIR=str(OUT / "schedule_data"), CKPT_DIR=str(OUT / "schedule_ckpt"))
     proc = subprocess.run(
         ["bash", "scripts/run_rwml_qwen3_8b.sh", "--dry-run"],
@@ -205,30 +175,14 @@ def step_dry_run() -> str:
     return proc.stdout
 
 
-def step_train(model_dir: Path) -> str:
-    banner("6. train both stages on this CPU: bash scripts/run_rwml_cpu.sh (tiny model)")
-    small = (
-        "data.train_batch_size=2 actor_rollout_ref.rollout.n=2 actor_rollout_ref.actor.ppo_mini_batch_size=2 "
-        "trainer.val_before_train=false trainer.test_freq=-1 trainer.save_freq=1 trainer.total_training_steps=2 "
-    )
-    env = dict(
-        os.environ,
-        MODEL_PATH=str(model_dir),
-        RUN_NAME="demo",
-        DATA_DIR=str(OUT / "train_tiny" / "data"),
-        CKPT_DIR=str(OUT / "train_tiny" / "checkpoints"),
-        MAX_TOKENS="32",
-        WARMUP_STEPS="2",
-        WARMUP_OVERRIDES="data.train_batch_size=2",
-        RWML_OVERRIDES=small + "data.max_response_length=32",
-        POLICY_OVERRIDES=small
-        + "data.max_response_length=32 actor_rollout_ref.rollout.custom.rwml_env.envs.alfworld.max_steps=3",
-    )
+def step_train() -> str:
+    """Run the demo schedule (resuming at its first unfinished stage); its summary table, or the last run's."""
+    banner("1. train both stages on this CPU: bash scripts/run_rwml_demo_cpu.sh (tiny model)")
     lines = []
     with subprocess.Popen(
-        ["bash", "scripts/run_rwml_cpu.sh"],
+        ["bash", "scripts/run_rwml_demo_cpu.sh"],
         cwd=REPO,
-        env=env,
+        env=dict(os.environ, **SCHEDULE_PATHS),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -237,44 +191,40 @@ def step_train(model_dir: Path) -> str:
             print(line, end="", flush=True)
             lines.append(line)
     if proc.returncode != 0:
-        raise SystemExit(f"the CPU schedule failed (rc {proc.returncode}); logs in {OUT / 'train_tiny'}")
+        raise SystemExit(f"the CPU schedule failed (rc {proc.returncode}); logs in {SCHEDULE_PATHS['CKPT_DIR']}/logs")
     text = "".join(lines)
     if "schedule finished" in text:
         return text[text.rindex("schedule finished") :]
     # A rerun after every stage was done: the summary table from that run's logs.
-    logs = [f"{name}={env['CKPT_DIR']}/logs/{name}.log" for name in ("rwml", "policy")]
+    logs = [f"{name}={SCHEDULE_PATHS['CKPT_DIR']}/logs/{name}.log" for name in ("rwml", "policy")]
     table = subprocess.run([sys.executable, "-m", "recipe.rwml.train_log", *logs], capture_output=True, text=True)
     return "every stage was already done (a rerun)\n" + table.stdout
 
 
 def main() -> int:
-    """Run the whole demo (steps 1-7 above); 0 when every step succeeded."""
+    """Run the whole demo (steps 1-5 above); 0 when every step succeeded."""
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
     t0 = time.time()
     OUT.mkdir(parents=True, exist_ok=True)
-    from recipe.rwml.base_models import make_tiny_model
-
-    tokenizer_dir = OUT / "tiny_model"
-    if not (tokenizer_dir / "config.json").exists():
-        make_tiny_model(tokenizer_dir)
-    episodes = step_collect()
-    dirs = step_datasets(episodes, tokenizer_dir)
+    trained = step_train()
+    tokenizer_dir = Path(SCHEDULE_PATHS["MODEL_PATH"])
+    data = Path(SCHEDULE_PATHS["DATA_DIR"])
+    dirs = {"alfworld": data / "wm_alfworld"}
     scores = step_score(dirs, tokenizer_dir)
     step_compose(tokenizer_dir)
     step_dry_run()
-    trained = step_train(tokenizer_dir)
 
     banner("summary")
     import pyarrow.parquet as pq
 
     header = f"{'env':10s} {'episodes':>8s} {'success':>8s} {'train rows':>10s} {'val rows':>8s}"
     print(header + "  mean reward: oracle / repeat-obs / echo-action / no-tags")
-    for env, path in episodes.items():
-        eps = [json.loads(line) for line in open(path)]
+    for env, wm_dir in dirs.items():
+        eps = [json.loads(line) for path in sorted((data / f"episodes_{env}").glob("*.jsonl")) for line in open(path)]
         succ = sum(e["success"] for e in eps) / max(len(eps), 1)
-        tr = pq.read_metadata(dirs[env] / "train.parquet").num_rows
-        va = pq.read_metadata(dirs[env] / "val.parquet").num_rows
+        tr = pq.read_metadata(wm_dir / "train.parquet").num_rows
+        va = pq.read_metadata(wm_dir / "val.parquet").num_rows
         s = scores[env]
         print(f"{env:10s} {len(eps):8d} {succ:8.0%} {tr:10d} {va:8d}  " + " / ".join(f"{v:.2f}" for v in s.values()))
     print("\nboth stages trained on this CPU by verl's trainer (tiny random model):\n" + trained)

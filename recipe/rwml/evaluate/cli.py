@@ -36,20 +36,27 @@ from typing import Any
 
 from data_prep.atomic_file import write_atomic
 from data_prep.cli_errors import ArgumentParser, UsageError, run_cli
+from data_prep.episode_spec import PolicySettings, policy_spec
 from data_prep.episode_store import EpisodeFileError, EpisodeStore
+from data_prep.history_windows import HISTORY_WINDOW
 from data_prep.policies import EXPERT_SOURCES, PolicyError, make_policy
 from envs.base import EnvError
 from envs.pool import PoolError
-from envs.user_sim_args import add_user_sim_args
-from recipe.rwml.evaluate.episodes import load_episodes, make_jobs, plan_tasks, policy_spec, run_episodes
+from envs.user_sim_args import add_user_sim_args, user_sim_flags
+from recipe.rwml.evaluate.episodes import (
+    ALFWORLD_SPLITS,
+    TAU2_DOMAINS,
+    EpisodeSettings,
+    load_episodes,
+    make_jobs,
+    plan_tasks,
+    run_episodes,
+)
 from recipe.rwml.evaluate.errors import EvalError
 from recipe.rwml.evaluate.report import bar_chart, markdown, summarize
-from recipe.rwml.evaluate.world_model import evaluate_world_model
-from recipe.rwml.policy_prompts import HISTORY_WINDOW
+from recipe.rwml.evaluate.world_model import WorldModelSettings, evaluate_world_model
 from reward_score.embedders import EmbeddingBackendError
 
-ALFWORLD_SPLITS = ("valid_seen", "valid_unseen")
-TAU2_DOMAINS = ("retail", "telecom", "airline")
 POLICIES = ("openai", "expert", "random", "gold")
 # Settings that change results: a resumed run must use the same ones.
 MANIFEST_KEYS = (
@@ -162,6 +169,50 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
+def episode_settings(args: argparse.Namespace) -> EpisodeSettings:
+    """The flags the episodes depend on, typed; the policy's as collection reads its own (`data_prep.episode_spec`)."""
+    policy = PolicySettings(
+        name=args.policy,
+        expert_source=args.expert_source,
+        base_url=args.base_url,
+        model=args.model,
+        api_key=args.api_key,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        tools_in_prompt=args.tau2_tools_in_prompt,
+        history_windows={"alfworld": args.alfworld_history, "tau2": args.tau2_history},
+    )
+    return EpisodeSettings(
+        policy=policy,
+        user=user_sim_flags(args),
+        envs=tuple(args.envs or ()),
+        alfworld_splits=tuple(args.alfworld_splits),
+        tau2_domains=tuple(args.tau2_domains),
+        tau2_split=args.tau2_split,
+        data_root=args.data_root,
+        max_tasks=args.max_tasks,
+        runs=args.runs,
+        max_steps=args.max_steps,
+        workers=args.workers,
+        seed=args.seed,
+    )
+
+
+def world_model_settings(args: argparse.Namespace) -> WorldModelSettings:
+    """The `--wm-*` flags and the endpoint, typed."""
+    return WorldModelSettings(
+        parquet=args.wm_parquet,
+        base_url=args.base_url,
+        model=args.model,
+        api_key=args.api_key,
+        timeout=args.timeout,
+        max_samples=args.wm_max_samples,
+        temperature=args.wm_temperature,
+        max_tokens=args.wm_max_tokens,
+        reward_kwargs=args.wm_reward_kwargs,
+    )
+
+
 # What an evaluation can fail on and explain in one line (anything else is reported as unexpected by run_cli).
 KNOWN_ERRORS = (UsageError, EvalError, EnvError, PolicyError, EpisodeFileError, PoolError, EmbeddingBackendError)
 
@@ -194,18 +245,19 @@ def evaluate(argv: list[str] | None = None, prog: str | None = None) -> int:
     out_dir = Path(args.out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir} is a file", "--out-dir", "pass a folder (it is created if missing)")
-    planned = plan_tasks(args)
+    settings = episode_settings(args)
+    planned = plan_tasks(settings)
     man = manifest(args)
     out_dir.mkdir(parents=True, exist_ok=True)
     check_manifest(out_dir, man)
     if args.policy == "openai":
-        make_policy(policy_spec(args, "alfworld")).check_reachable()
-    jobs = make_jobs(args, planned)
+        make_policy(policy_spec("alfworld", settings.policy)).check_reachable()
+    jobs = make_jobs(settings, planned)
     with EpisodeStore(out_dir / "episodes.jsonl") as store:
-        run_episodes(args, jobs, store)
+        run_episodes(settings, jobs, store)
     summary = summarize(load_episodes(store.path, [j["episode_id"] for j in jobs]), planned)
     if args.wm_parquet:
-        summary["world_model"] = evaluate_world_model(args, out_dir)
+        summary["world_model"] = evaluate_world_model(world_model_settings(args), out_dir)
     summary["settings"] = man
     table = markdown(summary, man)
     write_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")

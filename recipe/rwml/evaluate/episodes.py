@@ -1,24 +1,48 @@
-"""The evaluation's episodes: which suites and tasks, one job per (task, run), played on the env worker pool."""
+"""The evaluation's episodes: which suites and tasks, one job per (task, run), played on the env worker pool.
+
+`EpisodeSettings` holds what they depend on, typed (`recipe.rwml.evaluate.cli` builds it from its flags); who plays
+each env comes from `data_prep.episode_spec`, the function collection builds its episodes with too.
+"""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from data_prep.episode_spec import PolicySettings, episode_spec
 from data_prep.episode_store import EpisodeStore, iter_episode_dicts
-from data_prep.policies import openai_spec
 from data_prep.rollout import run_episode_job
 from envs.base import EnvError, TaskSpec
 from envs.registry import list_tasks, spread_tasks
-from envs.user_sim_args import tau2_env_kwargs
+from envs.user_sim_args import UserSimFlags
 from recipe.rwml.evaluate.errors import EvalError
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+ALFWORLD_SPLITS = ("valid_seen", "valid_unseen")
+TAU2_DOMAINS = ("retail", "telecom", "airline")
+
+
+@dataclass(frozen=True)
+class EpisodeSettings:
+    """What the evaluation's episodes depend on: the suites, their tasks, the runs, and who plays."""
+
+    policy: PolicySettings
+    user: UserSimFlags
+    envs: tuple[str, ...] = ()  # empty: alfworld for expert/random, tau2 for gold, both for openai
+    alfworld_splits: tuple[str, ...] = ALFWORLD_SPLITS
+    tau2_domains: tuple[str, ...] = TAU2_DOMAINS
+    tau2_split: str = "test"
+    data_root: str | None = None  # ALFWorld's data root (None: $ALFWORLD_DATA)
+    max_tasks: int | None = None  # per suite, spread over task types
+    runs: int = 3  # episodes per task
+    max_steps: int = 30
+    workers: int = 2  # env workers; 0 runs in this process
+    seed: int = 0
 
 
 def eval_episode_job(job: dict[str, Any], cache: dict[str, Any]) -> dict[str, Any]:
@@ -37,26 +61,26 @@ EVAL_JOB = f"{eval_episode_job.__module__}:{eval_episode_job.__qualname__}"
 # ----------------------------------------------------------------------------------------------- planning
 
 
-def suites_for(args: argparse.Namespace) -> list[tuple[str, str, str | None, str]]:
+def suites_for(settings: EpisodeSettings) -> list[tuple[str, str, str | None, str]]:
     """(suite name, env, tau2 domain, split) for every requested suite."""
-    envs = args.envs or {"expert": ["alfworld"], "random": ["alfworld"], "gold": ["tau2"]}.get(
-        args.policy, ["alfworld", "tau2"]
+    envs = settings.envs or {"expert": ["alfworld"], "random": ["alfworld"], "gold": ["tau2"]}.get(
+        settings.policy.name, ["alfworld", "tau2"]
     )
     out: list[tuple[str, str, str | None, str]] = []
     if "alfworld" in envs:
-        out += [(f"alfworld/{s}", "alfworld", None, s) for s in args.alfworld_splits]
+        out += [(f"alfworld/{s}", "alfworld", None, s) for s in settings.alfworld_splits]
     if "tau2" in envs:
-        out += [(f"tau2/{d}", "tau2", d, args.tau2_split) for d in args.tau2_domains]
+        out += [(f"tau2/{d}", "tau2", d, settings.tau2_split) for d in settings.tau2_domains]
     return out
 
 
-def plan_tasks(args: argparse.Namespace) -> dict[str, list[TaskSpec]]:
+def plan_tasks(settings: EpisodeSettings) -> dict[str, list[TaskSpec]]:
     """The tasks of each suite; a missing split is skipped with a warning unless no suite has tasks."""
     planned: dict[str, list[TaskSpec]] = {}
     problems: list[str] = []
-    for suite, env, domain, split in suites_for(args):
+    for suite, env, domain, split in suites_for(settings):
         try:
-            tasks = list_tasks(env, split, data_root=args.data_root, domain=domain)
+            tasks = list_tasks(env, split, data_root=settings.data_root, domain=domain)
         except EnvError as err:
             problems.append(f"{suite}: {err}")
             continue
@@ -64,7 +88,7 @@ def plan_tasks(args: argparse.Namespace) -> dict[str, list[TaskSpec]]:
             problems.append(f"{suite}: no tasks in split {split!r}")
             continue
         try:
-            planned[suite] = spread_tasks(tasks, args.max_tasks, seed=args.seed)
+            planned[suite] = spread_tasks(tasks, settings.max_tasks, seed=settings.seed)
         except EnvError as err:
             raise EvalError(str(err)) from err
     if not planned:
@@ -75,40 +99,23 @@ def plan_tasks(args: argparse.Namespace) -> dict[str, list[TaskSpec]]:
     return planned
 
 
-def policy_spec(args: argparse.Namespace, env: str) -> dict[str, Any]:
-    """The `data_prep.policies.make_policy` spec of the evaluated policy in `env`."""
-    if args.policy == "expert":
-        return {"name": "expert", "epsilon": 0.0, "source": args.expert_source}
-    if args.policy == "gold":
-        return {"name": "gold", "epsilon": 0.0}
-    if args.policy == "random":
-        return {"name": "random"}
-    return openai_spec(args, args.alfworld_history if env == "alfworld" else args.tau2_history)
-
-
-def env_kwargs(args: argparse.Namespace, env: str) -> dict[str, Any]:
-    """Keyword arguments of `make_env(env, ...)`: for tau2, what collection gives it too (`tau2_env_kwargs`)."""
-    if env == "alfworld":
-        return {}  # the game files come with the tasks (TaskSpec.kwargs)
-    return tau2_env_kwargs(args, args.policy)
-
-
-def make_jobs(args: argparse.Namespace, planned: dict[str, list[TaskSpec]]) -> list[dict[str, Any]]:
-    """One pool job per (suite, task, run)."""
+def make_jobs(settings: EpisodeSettings, planned: dict[str, list[TaskSpec]]) -> list[dict[str, Any]]:
+    """One pool job per (suite, task, run), its policy and env built as collection builds them."""
     jobs = []
     for suite, tasks in planned.items():
         for task in tasks:
-            for run in range(args.runs):
+            spec = episode_spec(task.env, settings.policy, settings.user)
+            for run in range(settings.runs):
                 jobs.append(
                     {
                         "episode_id": f"{suite}/{task.task_id}/{run}",
                         "suite": suite,
                         "task": task.to_dict(),
                         "run": run,
-                        "max_steps": args.max_steps,
-                        "policy": policy_spec(args, task.env),
-                        "env_kwargs": env_kwargs(args, task.env),
-                        "seed": args.seed,
+                        "max_steps": settings.max_steps,
+                        "policy": spec.policy,
+                        "env_kwargs": spec.env_kwargs,
+                        "seed": settings.seed,
                     }
                 )
     return jobs
@@ -117,7 +124,7 @@ def make_jobs(args: argparse.Namespace, planned: dict[str, list[TaskSpec]]) -> l
 # ----------------------------------------------------------------------------------------------- running
 
 
-def run_episodes(args: argparse.Namespace, jobs: list[dict[str, Any]], store: EpisodeStore) -> None:
+def run_episodes(settings: EpisodeSettings, jobs: list[dict[str, Any]], store: EpisodeStore) -> None:
     """Play the jobs `store` does not hold yet, appending each episode as it finishes."""
     from tqdm import tqdm
 
@@ -130,7 +137,7 @@ def run_episodes(args: argparse.Namespace, jobs: list[dict[str, Any]], store: Ep
     pythonpath = os.pathsep.join(p for p in [str(REPO_ROOT), os.getcwd(), os.environ.get("PYTHONPATH")] if p)
     with EnvWorkerPool(
         EVAL_JOB,
-        num_workers=min(args.workers, len(todo)),
+        num_workers=min(settings.workers, len(todo)),
         worker_env={"PYTHONPATH": pythonpath},
     ) as pool:
         wins = 0

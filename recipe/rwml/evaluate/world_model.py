@@ -6,16 +6,31 @@ fails (or a batch whose every sample scores bad_input) is an `EvalError` naming 
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from recipe.rwml.evaluate.errors import EvalError
 
 
-def evaluate_world_model(args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class WorldModelSettings:
+    """The `--wm-*` flags and the endpoint they use, typed (`recipe.rwml.evaluate.cli` builds it from its flags)."""
+
+    parquet: str  # a world-model parquet (data_prep.build_wm_dataset)
+    base_url: str  # the served model, asked as a world model
+    model: str
+    api_key: str = "EMPTY"
+    timeout: float = 120.0  # seconds per request
+    max_samples: int | None = None
+    temperature: float = 0.0
+    max_tokens: int = 512
+    reward_kwargs: str | None = None  # reward settings as JSON
+
+
+def evaluate_world_model(settings: WorldModelSettings, out_dir: Path) -> dict[str, Any]:
     """Mean next-state reward of the endpoint's predictions on a world-model parquet (resumable)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -27,7 +42,7 @@ def evaluate_world_model(args: argparse.Namespace, out_dir: Path) -> dict[str, A
     from reward_score.reward_functions import check_backend
     from reward_score.scoring import BAD_INPUT
 
-    path = Path(args.wm_parquet)
+    path = Path(settings.parquet)
     if not path.is_file():
         raise EvalError(f"--wm-parquet {path}: no such file")
     try:
@@ -40,13 +55,13 @@ def evaluate_world_model(args: argparse.Namespace, out_dir: Path) -> dict[str, A
     missing = {"data_source", "prompt", "reward_model"} - set(table.column_names)
     if missing:
         raise EvalError(f"{path}: missing column(s) {sorted(missing)}; expected a world-model parquet")
-    rows = table.to_pylist()[: args.wm_max_samples] if args.wm_max_samples else table.to_pylist()
+    rows = table.to_pylist()[: settings.max_samples] if settings.max_samples else table.to_pylist()
     for i, row in enumerate(rows):
         gt = (row.get("reward_model") or {}).get("ground_truth")
         if not isinstance(row.get("prompt"), list) or gt is None:
             raise EvalError(f"{path}: row {i}: needs a 'prompt' message list and reward_model.ground_truth")
 
-    reward_kwargs = _reward_kwargs(args.wm_reward_kwargs)
+    reward_kwargs = _reward_kwargs(settings.reward_kwargs)
     try:
         check_backend(reward_kwargs)
     except EmbeddingBackendError as err:
@@ -54,20 +69,20 @@ def evaluate_world_model(args: argparse.Namespace, out_dir: Path) -> dict[str, A
 
     pred_path = out_dir / "wm_predictions.jsonl"
     done = _read_predictions(pred_path)
-    client = OpenAI(base_url=args.base_url, api_key=args.api_key, timeout=args.timeout, max_retries=2)
+    client = OpenAI(base_url=settings.base_url, api_key=settings.api_key, timeout=settings.timeout, max_retries=2)
     todo = [i for i in range(len(rows)) if i not in done]
     with open(pred_path, "a", encoding="utf-8") as f:
         for i in tqdm(todo, desc="world-model predictions", unit="row"):
             try:
                 resp = client.chat.completions.create(
-                    model=args.model,
+                    model=settings.model,
                     messages=rows[i]["prompt"],
-                    temperature=args.wm_temperature,
-                    max_tokens=args.wm_max_tokens,
+                    temperature=settings.temperature,
+                    max_tokens=settings.max_tokens,
                 )
             except OpenAIError as err:
                 raise EvalError(
-                    f"world-model endpoint {args.base_url} (model {args.model!r}) failed on row {i}: "
+                    f"world-model endpoint {settings.base_url} (model {settings.model!r}) failed on row {i}: "
                     f"{type(err).__name__}, --base-url, check the server and rerun (rows done so far are kept)"
                 ) from err
             rec = {"row": i, "prediction": resp.choices[0].message.content or ""}

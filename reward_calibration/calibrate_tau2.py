@@ -7,8 +7,8 @@ served on 127.0.0.1 by recipe/rwml/cpu/openai_server.py (`--probe-base-url`; the
 chatbot designed to help with customer service ..."), mentions none of the scenario's facts (0 of 4 probe
 replies carry one), says nearly the same thing for every task, and takes 15-40 s a reply on 2 cores. Such replies
 cannot test facts against wording, so the replies are made by rules from the tau2 tasks' user scenarios instead
-(`reward_score/tau2_user_replies.py`): the scenario's reason for the call, known and unknown info, turned into the
-first person, plus a confirmation of the task's action -- what a good user simulator says in those turns.
+(`reward_calibration/tau2_user_replies.py`): the scenario's reason for the call, known and unknown info, turned
+into the first person, plus a confirmation of the task's action -- what a good user simulator says in those turns.
 
 For every reply, against the real reply (both with the task-status line, embedded as the reward embeds them):
 - positives: the reply itself (`exact`) and a rule paraphrase (`paraphrase`: same facts and negations, checked);
@@ -16,13 +16,15 @@ For every reply, against the real reply (both with the task-status line, embedde
   swapped for another of its type from the tau2 data (`fact_swap`: id, zip, name, product, ...), the intent
   turned around (`opposite`: yes <-> no, want <-> do not want, exchange <-> return, ...).
 Balanced accuracy is the mean of the positive kinds' acceptance and the negative kinds' rejection, each kind
-weighted alike. tau is picked on the tasks of tau2's `train` split (retail, airline, telecom) and checked on the
-disjoint `test` split (replies whose text appears in the calibration set are dropped from the check set).
+weighted alike (`separation` pooled by kinds). tau is picked on the tasks of tau2's `train` split (retail,
+airline, telecom) and checked on the disjoint `test` split (replies whose text appears in the calibration set are
+dropped from the check set).
 This is the tau of `mixed`, the paper's rule; tau2's default `facts` mode checks ids, numbers, names and intent
-before a lower cosine gate, calibrated by `python -m reward_score.calibrate_tau2_facts` on these same replies.
+before a lower cosine gate, calibrated by `python -m reward_calibration.calibrate_tau2_facts` on these same replies.
 
-    python -m reward_score.calibrate_tau2 --out reward_score/calibration
-    python -m reward_score.calibrate_tau2 --probe-base-url http://127.0.0.1:8000/v1 --probe-model smollm2-135m-instruct
+    python -m reward_calibration.calibrate_tau2 --out reward_calibration/results
+    python -m reward_calibration.calibrate_tau2 --probe-base-url http://127.0.0.1:8000/v1 \\
+        --probe-model smollm2-135m-instruct
 """
 
 from __future__ import annotations
@@ -39,13 +41,12 @@ from typing import Any
 
 import numpy as np
 
-from data_prep.atomic_file import atomic_path, write_atomic
+from data_prep.atomic_file import write_atomic
 from data_prep.cli_errors import ArgumentParser, UsageError, run_cli
-from reward_score.answer_format import with_status
-from reward_score.calibrate import cosine_stats, cosines
-from reward_score.scoring import Scorer
-from reward_score.settings import RewardSettings
-from reward_score.tau2_user_replies import (
+from reward_calibration import plots
+from reward_calibration.cli_options import add_embedder_options, add_seed_and_out, embedder_settings
+from reward_calibration.separation import cosine_stats, cosines, rates_at, separation
+from reward_calibration.tau2_user_replies import (
     Reply,
     fact_multiset,
     fact_pools,
@@ -54,6 +55,9 @@ from reward_score.tau2_user_replies import (
     opposite,
     paraphrase,
 )
+from reward_score.answer_format import with_status
+from reward_score.scoring import Scorer
+from reward_score.settings import RewardSettings
 
 POSITIVE_KINDS = ("exact", "paraphrase")
 NEGATIVE_KINDS = ("other_turn", "other_task", "fact_swap", "opposite")
@@ -113,66 +117,17 @@ def build_examples(replies: list[Reply], pools: dict[str, list[str]], seed: int 
     return out
 
 
-def rates_at(kinds: list[str], cos: np.ndarray, tau: float) -> dict[str, float]:
-    """Share of each kind scored 1 (positives) or 0 (negatives) at `tau`, and the kind-balanced accuracy."""
-    arr = np.asarray(kinds)
-    passed = cos >= tau
-    row: dict[str, float] = {"tau": float(tau)}
-    for k in KINDS:
-        sel = arr == k
-        if sel.any():
-            row[k] = float(passed[sel].mean() if k in POSITIVE_KINDS else (~passed[sel]).mean())
-    pos = [row[k] for k in POSITIVE_KINDS if k in row]
-    neg = [row[k] for k in NEGATIVE_KINDS if k in row]
-    row["balanced_accuracy"] = (float(np.mean(pos)) + float(np.mean(neg))) / 2
-    return row
-
-
-def separation(kinds: list[str], cos: np.ndarray, grid: np.ndarray = TAU_GRID) -> dict[str, Any]:
-    """Rates per tau over `grid`, the best balanced accuracy, its tau range and the middle of it (recommended)."""
-    table = [rates_at(kinds, cos, t) for t in grid]
-    bas = np.array([r["balanced_accuracy"] for r in table])
-    best = np.flatnonzero(bas >= bas.max() - 1e-12)
-    return {
-        "table": table,
-        "best_balanced_accuracy": float(bas.max()),
-        "best_tau_range": [float(grid[best[0]]), float(grid[best[-1]])],
-        "recommended_tau": float(np.round((grid[best[0]] + grid[best[-1]]) / 2, 3)),
-        "cosine_stats": cosine_stats(kinds, cos, KINDS),
-    }
-
-
 def plot(result: dict[str, Any], kinds: list[str], cos: np.ndarray, title: str, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    table = result["table"]
-    taus = [r["tau"] for r in table]
+    """The share right per kind against tau, and the cosines by candidate kind, as one PNG."""
     tau = result["recommended_tau"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8))
-    ax1.plot(taus, [r["balanced_accuracy"] for r in table], "k-", lw=2.5, label="balanced accuracy (per kind)")
-    for k in KINDS:
-        if k in table[0]:
-            verb = "scored 1" if k in POSITIVE_KINDS else "scored 0"
-            ax1.plot(taus, [r[k] for r in table], ":" if k in POSITIVE_KINDS else "--", label=f"{k} {verb}")
-    ax1.axvline(tau, color="r", lw=1, label=f"recommended tau {tau}")
+    fig, (ax1, ax2) = plots.figure(2, (13, 4.8))
+    plots.rate_curves(ax1, result["table"], tau, POSITIVE_KINDS, NEGATIVE_KINDS, "balanced accuracy (per kind)")
     ax1.set(xlabel="tau", ylabel="share", ylim=(0, 1.02), title="binary reward vs tau (calibration tasks)")
     ax1.legend(fontsize=7, loc="lower left")
-    arr = np.asarray(kinds)
-    bins = np.linspace(min(0.0, float(cos.min())), 1.0, 70)
-    for k in KINDS:
-        if (arr == k).any():
-            ax2.hist(cos[arr == k], bins=bins, alpha=0.45, label=f"{k} (n={int((arr == k).sum())})")
-    ax2.axvline(tau, color="r", lw=1)
+    plots.cosine_histogram(ax2, kinds, cos, KINDS, bins=70, tau=tau)
     ax2.set(xlabel="cosine to the real user reply", ylabel="count", title="cosine by candidate kind")
     ax2.legend(fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
+    plots.save(fig, title, path)
 
 
 def probe_served_user(base_url: str, model: str, tasks: int = 4, max_tokens: int = 96) -> dict[str, Any]:
@@ -230,7 +185,7 @@ def calibrate(settings: RewardSettings, out_dir: str | Path | None = None, seed:
         sets[name] = (replies, examples, cos)
     _, ex_c, cos_c = sets["calibration"]
     kinds_c = [e.kind for e in ex_c]
-    result = separation(kinds_c, cos_c)
+    result = separation(kinds_c, cos_c, TAU_GRID, POSITIVE_KINDS, NEGATIVE_KINDS, pooling="kinds")
     tau = result["recommended_tau"]
     documented = settings.tau_for("tau2")
     summary: dict[str, Any] = {
@@ -250,10 +205,15 @@ def calibrate(settings: RewardSettings, out_dir: str | Path | None = None, seed:
             "tasks": len({r.key for r in replies}),
             "replies": len(replies),
             "examples": dict(Counter(kinds)),
-            "at_recommended_tau": rates_at(kinds, cos, tau),
-            "at_documented_tau": rates_at(kinds, cos, documented),
-            "at_paper_tau2": rates_at(kinds, cos, PAPER_TAU2),
-            "cosine_stats": separation(kinds, cos, np.array([tau]))["cosine_stats"],
+            **{
+                label: rates_at(kinds, cos, at, POSITIVE_KINDS, NEGATIVE_KINDS, pooling="kinds")
+                for label, at in (
+                    ("at_recommended_tau", tau),
+                    ("at_documented_tau", documented),
+                    ("at_paper_tau2", PAPER_TAU2),
+                )
+            },
+            "cosine_stats": cosine_stats(kinds, cos, KINDS),
         }
     summary["documented_tau_when_run"] = documented
     summary["table"] = result["table"]
@@ -304,17 +264,14 @@ def format_report(summary: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default=RewardSettings.model)
-    ap.add_argument("--base-url", help="OpenAI-compatible embeddings endpoint instead of a local model")
-    ap.add_argument("--instruction", help="query instruction for asymmetric embedders")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="reward_score/calibration")
+    add_embedder_options(ap)
+    add_seed_and_out(ap)
     ap.add_argument("--probe-base-url", help="also record what a served user model says (tau2's user simulator)")
     ap.add_argument("--probe-model", default="smollm2-135m-instruct")
     ap.add_argument("--probe-tasks", type=int, default=4)
     args = ap.parse_args(argv)
 
-    settings = RewardSettings(model=args.model, base_url=args.base_url, instruction=args.instruction)
+    settings = embedder_settings(args)
     if args.probe_base_url:
         probe = probe_served_user(args.probe_base_url, args.probe_model, args.probe_tasks)
         path = Path(args.out) / f"{FILE_STEM.format(model=Path(settings.model.rstrip('/')).name)}.json"

@@ -6,8 +6,8 @@ from a real transition (`alfworld_pairs.BranchPair`) and its game's objects; `at
 (class, predicted state, words the reason should contain). `check_attacks` scores them through
 `compute_score_batch`, as training calls the reward, and writes the per-class table:
 
-    python -m reward_score.alfworld_attacks --split valid_seen --out reward_score/calibration \\
-        --pairs reward_score/calibration/alfworld_families_pairs_valid_seen.jsonl
+    python -m reward_calibration.alfworld_attacks --split valid_seen --out reward_calibration/results \\
+        --pairs reward_calibration/results/alfworld_families_pairs_valid_seen.jsonl
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Any
 
 from data_prep.atomic_file import write_atomic
 from data_prep.cli_errors import ArgumentParser
-from reward_score.alfworld_pairs import BranchPair, collect_pairs
-from reward_score.alfworld_rewrites import OBJECT_RE, flip_fact, split_status, swap_object
+from reward_calibration.alfworld_pairs import BranchPair, collect_pairs, read_pairs
+from reward_calibration.alfworld_rewrites import OBJECT_RE, flip_fact, split_status, swap_object
 from reward_score.answer_format import STATE_CLOSE, STATE_OPEN, STATUS_DONE, STATUS_NOT_DONE
 from reward_score.settings import RewardSettings
 
@@ -193,18 +193,6 @@ def corpus(pairs: Sequence[BranchPair], seed: int = 0) -> list[tuple[BranchPair,
     for p in pairs:
         rng = random.Random(f"{seed}:{p.game}:{p.t}")
         out.extend((p, a) for a in attacks(p, sorted(scenes[p.game]), rng))
-    return out
-
-
-def read_pairs(path: Path) -> list[BranchPair]:
-    """Pairs saved one JSON object per line (e.g. by `alfworld_families --pairs-cache`)."""
-    out = []
-    for i, line in enumerate(path.read_text().splitlines(), 1):
-        if line.strip():
-            try:
-                out.append(BranchPair(**json.loads(line)))
-            except (ValueError, TypeError) as e:
-                raise ValueError(f"{path}:{i}: not a transition pair ({type(e).__name__}: {e})") from None
     return out
 
 

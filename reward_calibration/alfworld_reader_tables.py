@@ -1,10 +1,10 @@
-"""The README's tables of the ALFWorld state reader, written from the result files in `reward_score/calibration/`.
+"""The README's tables of the ALFWorld state reader, written from the result files in `results/`.
 
 Two tables: the paraphrase families per set (old fact reader, the state reader's first score of the set, the
 reader of this commit) and the adversarial corpus (old reader, this reader, whether the reason names the attack).
 Every number comes from a JSON file the family and attack CLIs wrote:
 
-    python -m reward_score.alfworld_reader_tables            # prints both tables as markdown
+    python -m reward_calibration.alfworld_reader_tables            # prints both tables as markdown
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-CALIBRATION = Path(__file__).resolve().parent / "calibration"
+RESULTS = Path(__file__).resolve().parent / "results"
 ATTACKS = "all-MiniLM-L6-v2_alfworld_valid_seen_attacks{}.json"
 # (title, set, label of the old reader's score, of the first score, of this commit's reader)
 FAMILY_SETS = (
@@ -36,7 +36,7 @@ def _share(result: dict[str, Any] | None, family: str) -> str:
     return "--" if row is None else f"{row['accepted_share']:.3f}"
 
 
-def families_table(folder: Path = CALIBRATION) -> str:
+def families_table(folder: Path = RESULTS) -> str:
     lines = [
         "| family set | family | n | old fact reader | state reader, first score | state reader, this commit |",
         "|---|---|---|---|---|---|",
@@ -54,7 +54,7 @@ def families_table(folder: Path = CALIBRATION) -> str:
     return "\n".join(lines)
 
 
-def attacks_table(folder: Path = CALIBRATION) -> str:
+def attacks_table(folder: Path = RESULTS) -> str:
     now = _load(ATTACKS.format(""), folder)["classes"]
     old = _load(ATTACKS.format("_before"), folder)["classes"]
     lines = [

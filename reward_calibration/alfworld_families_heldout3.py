@@ -2,10 +2,10 @@
 
 Do not read these families, their corpus or their results while writing or tuning a fact reader: they measure
 how a reader does on rewordings it was not built against. They follow the interface of
-`reward_score.alfworld_families` (a family is `(Transition) -> str | None`, None where it does not apply; the
+`reward_calibration.family_framework` (a family is `(Transition) -> str | None`, None where it does not apply; the
 world state is kept exactly and the task-status line stays verbatim as the last line), and reword in kinds that
-neither the dev families nor the first two held-out sets (`reward_score.alfworld_families_heldout`,
-`reward_score.alfworld_families_heldout2`) use, chosen for how instruction-tuned world models write a predicted
+neither the dev families nor the first two held-out sets (`reward_calibration.alfworld_families_heldout`,
+`reward_calibration.alfworld_families_heldout2`) use, chosen for how instruction-tuned world models write a predicted
 observation: terse telegraphic notes ("Arrived at countertop 1. Contents: apple 1, egg 2."), second-person future
 or conditional narration ("You will arrive at ..."), markdown emphasis of the names (**apple 1**), parenthetical
 asides that add no fact ("(as expected)"), other phrasings of where the agent stands ("You're standing by ..."),
@@ -13,7 +13,7 @@ the location said last with other list joins ("You see an apple 1 as well as an 
 British idioms ("You pop over to ...", "You're stood in ..."), the action quoted ("After 'go to countertop 1',
 you arrive ..."), and numbered lists ("1. apple 1").
 
-    python -m reward_score.alfworld_families --families heldout3 --out DIR --label before
+    python -m reward_calibration.alfworld_families --families heldout3 --out DIR --label before
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from __future__ import annotations
 import random
 import re
 
-from reward_score.alfworld_families import (
+from reward_calibration.family_framework import (
     Family,
     Sentence,
     Transition,
+    all_known,
     article,
     capital,
     family,
@@ -42,16 +43,11 @@ def _plain(items: tuple[str, ...]) -> str:
     return ", ".join(items)
 
 
-def _known(sents: list[Sentence]) -> bool:
-    """Whether every sentence has a known form (the 'help' listing and other odd outputs are left alone)."""
-    return bool(sents) and all(s.kind != "other" for s in sents)
-
-
 # -- telegraphic notes ------------------------------------------------------------------------------------------
 def _telegraphic(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
     """Terse notes without subject or articles: 'Arrived at countertop 1. Contents: apple 1, egg 2.',
     'Cabinet 1 closed.', 'Took mug 3 from countertop 1.', 'Carrying: vase 1.', 'No effect.'"""
-    if not _known(sents):
+    if not all_known(sents):
         return None
     out: list[str] = []
     for i, s in enumerate(sents):
@@ -109,7 +105,7 @@ def _telegraphic(sents: list[Sentence], rng: random.Random, tr: Transition) -> s
 def _future(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
     """Second-person future or conditional narration of the predicted observation: 'You will arrive at X. On the X,
     you will see ...', 'The X would be closed.', 'Nothing will happen.'"""
-    if not _known(sents):
+    if not all_known(sents):
         return None
     m = rng.choice(("will", "will", "would"))
     out: list[str] = []
@@ -144,7 +140,7 @@ def _future(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | 
 def _markdown(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
     """Markdown emphasis: the numbered names in **bold**, *italics* or `code` (all of them, or only the listed
     things); a state with no names gets its key phrase emphasised ('*Nothing happens.*')."""
-    if not _known(sents):
+    if not all_known(sents):
         return None
     mark = rng.choice(("**", "**", "*", "`"))
     only_listed = rng.random() < 0.3
@@ -184,7 +180,7 @@ _ASIDES = (
 def _asides(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
     """Parenthetical asides that add no fact, before a sentence's full stop: 'You arrive at countertop 1 (as
     expected).', 'The cabinet 1 is closed (unsurprisingly).'"""
-    if not _known(sents):
+    if not all_known(sents):
         return None
     chosen = {i for i in range(len(sents)) if rng.random() < 0.4} or {rng.randrange(len(sents))}
     out = []
@@ -272,7 +268,7 @@ B.', 'You pop the A onto the B.', 'You've not got anything on you.', 'Nothing ha
 def _quoted(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
     """The action quoted before its result: 'After 'go to countertop 1', you arrive at countertop 1. ...',
     'Having done "take mug 3 from countertop 1": You pick up ...', a transcript echo '> go to countertop 1'."""
-    if not _known(sents) or not tr.action.strip():
+    if not all_known(sents) or not tr.action.strip():
         return None
     body = " ".join(s.text for s in sents)
     act = tr.action.strip()
@@ -300,7 +296,7 @@ _HEADS = {
 def _numbered(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
     """The lists of two or more things as numbered lists: one per line ('On the X, you see:\\n1. a apple 1\\n2. a
     egg 2'), or inline ('you see: 1. apple 1; 2. egg 2' or '(1) an apple 1, (2) an egg 2')."""
-    if not _known(sents) or not any(s.kind in _HEADS and len(s.items) > 1 for s in sents):
+    if not all_known(sents) or not any(s.kind in _HEADS and len(s.items) > 1 for s in sents):
         return None
     style = rng.randrange(3)
     parts: list[tuple[str, bool]] = []  # (text, is a block of lines)

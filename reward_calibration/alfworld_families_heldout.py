@@ -2,19 +2,19 @@
 
 Do not read these families, their corpus or their results while writing or tuning a fact reader: they measure
 how a reader does on rewordings it was not built against. They follow the interface of
-`reward_score.alfworld_families` (a family is `(Transition) -> str | None`, None where it does not apply; the
+`reward_calibration.family_framework` (a family is `(Transition) -> str | None`, None where it does not apply; the
 world state is kept exactly and the task-status line stays verbatim as the last line), and reword in kinds that
 the dev families do not use: the passive voice, "there is/are" sentences, relative clauses, colon and
 parenthetical lists, first-person narration, and bulleted lists.
 
-    python -m reward_score.alfworld_families --families heldout --out DIR --label before
+    python -m reward_calibration.alfworld_families --families heldout --out DIR --label before
 """
 
 from __future__ import annotations
 
 import random
 
-from reward_score.alfworld_families import Family, Sentence, Transition, capital, family, in_on, per_sentence, say
+from reward_calibration.family_framework import Family, Sentence, Transition, capital, family, in_on, per_sentence, say
 
 
 def _passive_rule(s: Sentence, rng: random.Random) -> str | None:
