@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from envs.alfworld_env import BUNDLED_DATA_ROOT, AlfWorldEnv, list_alfworld_tasks
-from envs.pool import EnvWorkerPool
+from envs.ray_workers import EnvWorkerPool
 
 
 def _walkthroughs() -> list[tuple[str, list[str]]]:
@@ -75,7 +75,7 @@ def episodes_per_s(num_workers: int, episodes: int) -> float:
         }
         for i in range(episodes)
     ]
-    with EnvWorkerPool("data_prep.rollout:run_episode_job", num_workers=num_workers) as pool:
+    with EnvWorkerPool("data_prep.play_episode:run_episode_job", num_workers=num_workers) as pool:
         warm = [dict(j, episode_id=f"warm{k}") for k, j in enumerate(jobs[:num_workers])]
         list(pool.run(warm))  # start the actors and their TextWorld envs outside the timing
         t0 = time.perf_counter()

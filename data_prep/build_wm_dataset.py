@@ -2,7 +2,8 @@
 
 Every environment step of every episode is a triplet (recent history, action, real next state). Its row:
 
-    data_source   "rwml_alfworld" | "rwml_tau2_<domain>" (the reward reads the env from it)
+    data_source   "rwml_alfworld" | "rwml_tau2_<domain>" (the reward reads the env from extra_info.env, from
+                  this only in rows without it; a row whose two disagree scores 0, env_mismatch)
     prompt        [system, user] chat messages from data_prep.wm_prompts (history, action, format instruction)
     ability       "world_model"
     reward_model  {"style": "sim_to_real", "ground_truth": <real next state>}

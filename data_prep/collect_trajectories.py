@@ -35,7 +35,7 @@ from data_prep.history_windows import HISTORY_WINDOW
 from data_prep.policies import EXPERT_SOURCES, POLICY_NAMES, PolicyError, make_policy
 from envs.base import EnvError
 from envs.episode import episode_id
-from envs.pool import EnvWorkerPool, PoolError
+from envs.ray_workers import EnvWorkerPool, PoolError
 from envs.registry import ENV_NAMES, list_tasks, spread_tasks
 from envs.user_sim_args import add_user_sim_args, user_sim_flags
 
@@ -194,7 +194,7 @@ def run_settings(args: argparse.Namespace, spec: EpisodeSpec, max_steps: int) ->
 
 
 def collection_jobs(args: argparse.Namespace, tasks: list[Any], spec: EpisodeSpec, max_steps: int) -> list[dict]:
-    """One pool job (`data_prep.rollout.run_episode_job`) per (task, episode)."""
+    """One pool job (`data_prep.play_episode.run_episode_job`) per (task, episode)."""
     return [
         {
             "episode_id": episode_id(t.env, t.split, t.task_id, i),
@@ -235,7 +235,7 @@ def _collect(args: argparse.Namespace, jobs: list[dict[str, Any]], store: Episod
     print(f"{len(jobs)} episodes planned, {len(jobs) - len(todo)} already in {args.out}, {len(todo)} to run")
     finished: list[dict[str, Any]] = []
     if todo:
-        with EnvWorkerPool("data_prep.rollout:run_episode_job", num_workers=min(args.workers, len(todo))) as pool:
+        with EnvWorkerPool("data_prep.play_episode:run_episode_job", num_workers=min(args.workers, len(todo))) as pool:
             with tqdm(total=len(todo), desc=f"{args.env} episodes", unit="ep") as bar:  # closed before an error line
                 for _job, episode in pool.run(todo):
                     store.append(episode)

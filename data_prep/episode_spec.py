@@ -37,7 +37,7 @@ class PolicySettings:
 
 @dataclass(frozen=True)
 class EpisodeSpec:
-    """What a pool job (`data_prep.rollout.run_episode_job`) builds: `make_policy(policy)` and
+    """What a pool job (`data_prep.play_episode.run_episode_job`) builds: `make_policy(policy)` and
     `make_env(env, **env_kwargs)`."""
 
     policy: dict[str, Any]

@@ -13,7 +13,7 @@
   (dropped, an argument corrupted, or swapped for another tool).
 
 Every policy returns `(raw_output, action)`; scripted policies explain their choice in `raw_output`. `action` is
-None when a model's output holds no usable action (`data_prep.rollout` then answers with the format reminder and
+None when a model's output holds no usable action (`data_prep.play_episode` then answers with the format reminder and
 does not step the env).
 Randomness comes from a per-episode seed so a resumed or re-sharded run makes the same choices.
 """

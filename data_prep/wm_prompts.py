@@ -59,7 +59,9 @@ def check_env(env: str) -> str:
 
 
 def data_source(env: str, domain: str | None = None) -> str:
-    """The dataset's `data_source`: "rwml_alfworld" or "rwml_tau2_<domain>" (the reward reads the env from it)."""
+    """The dataset's `data_source`: "rwml_alfworld" or "rwml_tau2_<domain>". The reward reads the env from
+    `extra_info["env"]` and falls back to this name when a row has none; a row whose two disagree scores 0,
+    `env_mismatch` (reward_score.settings.env_of_sample)."""
     if check_env(env) == "tau2":
         if not domain:
             raise ValueError("a tau2 data source needs a domain")

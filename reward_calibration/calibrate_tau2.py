@@ -46,6 +46,7 @@ from data_prep.cli_errors import ArgumentParser, UsageError, run_cli
 from reward_calibration import plots
 from reward_calibration.cli_options import add_embedder_options, add_seed_and_out, embedder_settings
 from reward_calibration.separation import cosine_stats, cosines, rates_at, separation
+from reward_calibration.tau2_task_texts import first_of_each_text
 from reward_calibration.tau2_user_replies import (
     Reply,
     fact_multiset,
@@ -78,14 +79,7 @@ class Example:
     turn: str
 
 
-def unique_replies(replies: list[Reply], exclude: set[str] = frozenset()) -> list[Reply]:
-    """First reply of each text, without the texts in `exclude` (telecom tasks share their scenario text)."""
-    seen, out = set(exclude), []
-    for r in replies:
-        if r.text not in seen:
-            seen.add(r.text)
-            out.append(r)
-    return out
+unique_replies = first_of_each_text  # first reply of each text (telecom tasks share their scenario text)
 
 
 def build_examples(replies: list[Reply], pools: dict[str, list[str]], seed: int = 0) -> list[Example]:

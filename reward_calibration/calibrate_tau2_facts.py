@@ -1,7 +1,7 @@
 """Calibrate tau2's `facts` reward on tau2's train split, check it on the test split, and compare it with the paper's
 `mixed` rule, per kind of candidate: tool responses and user replies.
 
-Tool responses (reward_score/tau2_tool_responses.py): tau2's own environments replay the gold tool calls of every
+Tool responses (reward_calibration/tau2_tool_responses.py): tau2's own environments replay the gold tool calls of every
 task of a split, offline. Against each real response (no task-status line: the world-model dataset keeps tool
 responses as they are): positives -- the exact response and the same JSON re-serialised (sorted keys, indented,
 compact, shuffled key order, integers as floats) or plain text respaced; negatives -- one fact changed (a wrong id,
@@ -42,12 +42,7 @@ from reward_calibration.calibrate_tau2 import NEGATIVE_KINDS as REPLY_NEGATIVE_K
 from reward_calibration.calibrate_tau2 import POSITIVE_KINDS as REPLY_POSITIVE_KINDS
 from reward_calibration.cli_options import add_embedder_options, add_seed_and_out, embedder_settings
 from reward_calibration.separation import cosines, separation
-from reward_calibration.tau2_user_replies import Reply, fact_pools, load_replies
-from reward_score.answer_format import target_response
-from reward_score.scoring import Scorer
-from reward_score.settings import RewardSettings
-from reward_score.tau2_facts import check
-from reward_score.tau2_tool_responses import (
+from reward_calibration.tau2_tool_responses import (
     FACT_KINDS,
     NEGATIVE_KINDS,
     POSITIVE_KINDS,
@@ -59,6 +54,11 @@ from reward_score.tau2_tool_responses import (
     unique_responses,
     value_pools,
 )
+from reward_calibration.tau2_user_replies import Reply, fact_pools, load_replies
+from reward_score.answer_format import target_response
+from reward_score.scoring import Scorer
+from reward_score.settings import RewardSettings
+from reward_score.tau2_facts import check
 
 FILE_STEM = "{model}_tau2_facts"
 SETS = (("calibration", "train"), ("check", "test"))

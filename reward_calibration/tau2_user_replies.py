@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from envs.tau2_tasks import get_tau2_task, list_tau2_tasks
+from reward_calibration.tau2_task_texts import TaskText
 from reward_score.tau2_facts import FACT_PATTERNS, NEGATION_RE, fact_multiset, facts, products
 
 __all__ = [  # the fact readers are re-exported: the tau2 calibration and its tests read them from here
@@ -85,19 +85,11 @@ def _sentences(text: str | None) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Reply:
-    domain: str
-    task_id: str
-    split: str  # tau2's split of the task: train or test
+class Reply(TaskText):
+    """One reply of tau2's simulated customer: the turn it answers and its text."""
+
     turn: str  # opening | details | identify | unknown | confirm
     text: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.domain}/{self.task_id}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def scenario_replies(domain: str, task_id: str, split: str) -> list[Reply]:

@@ -167,8 +167,8 @@ def mask_runs(mask: list[int]) -> list[tuple[int, int, int]]:
 @pytest.fixture(scope="module")
 def alfworld_game(shared_alfworld: Path) -> dict[str, Any]:
     """A real valid_seen game and the handcoded expert's winning walkthrough."""
+    from data_prep.play_episode import run_episode
     from data_prep.policies import AlfworldExpertPolicy
-    from data_prep.rollout import run_episode
     from envs.registry import list_tasks, make_env
 
     tasks = [

@@ -118,8 +118,8 @@ def test_data_root_comes_from_the_users_alfworld_data_even_after_alfworld_is_imp
 
 
 def test_walkthrough_expert_wins_a_pick_two_game_the_handcoded_expert_searches_longer(env, shared_alfworld):
+    from data_prep.play_episode import run_episode
     from data_prep.policies import make_policy
-    from data_prep.rollout import run_episode
 
     task = list_alfworld_tasks(shared_alfworld, "valid_seen", task_types=["pick_two_obj_and_place"])[0]
     walkthrough = json.load(open(task.kwargs["game_file"]))["walkthrough"]

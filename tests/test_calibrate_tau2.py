@@ -24,6 +24,17 @@ from reward_calibration.calibrate_tau2 import (
 from reward_calibration.calibrate_tau2_facts import FILE_STEM as FACTS_FILE_STEM
 from reward_calibration.calibrate_tau2_facts import THINK, TOOL_KINDS, facts_tau, kind_rates, tool_candidates
 from reward_calibration.separation import cosines, rates_at, separation
+from reward_calibration.tau2_tool_responses import FACT_KINDS as TOOL_FACT_KINDS
+from reward_calibration.tau2_tool_responses import NEGATIVE_KINDS as TOOL_NEGATIVE_KINDS
+from reward_calibration.tau2_tool_responses import POSITIVE_KINDS as TOOL_POSITIVE_KINDS
+from reward_calibration.tau2_tool_responses import (
+    one_fact_change,
+    parse_json,
+    positives,
+    task_responses,
+    unique_responses,
+    value_pools,
+)
 from reward_calibration.tau2_user_replies import (
     fact_multiset,
     fact_pools,
@@ -38,17 +49,6 @@ from reward_score.answer_format import target_response
 from reward_score.scoring import Scorer
 from reward_score.settings import RewardSettings, documented_tau
 from reward_score.tau2_tool_facts import json_differences, normalise
-from reward_score.tau2_tool_responses import FACT_KINDS as TOOL_FACT_KINDS
-from reward_score.tau2_tool_responses import NEGATIVE_KINDS as TOOL_NEGATIVE_KINDS
-from reward_score.tau2_tool_responses import POSITIVE_KINDS as TOOL_POSITIVE_KINDS
-from reward_score.tau2_tool_responses import (
-    one_fact_change,
-    parse_json,
-    positives,
-    task_responses,
-    unique_responses,
-    value_pools,
-)
 
 RESULTS = Path(__file__).resolve().parents[1] / "reward_calibration" / "results"
 STEM = FILE_STEM.format(model="all-MiniLM-L6-v2")

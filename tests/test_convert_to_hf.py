@@ -16,7 +16,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from recipe.rwml.convert_to_hf import ConversionError, check_actor_dir, find_actor_dir, main
+from recipe.rwml.actor_checkpoint import ConversionError, check_actor_dir, find_actor_dir
+from recipe.rwml.convert_to_hf import main
 from tests.fsdp_checkpoint import write_fsdp_checkpoint
 
 

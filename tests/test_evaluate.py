@@ -52,7 +52,7 @@ def test_help_documents_the_flags(command: list[str], tmp_path: Path) -> None:
 
 
 def test_pool_workers_find_the_episode_job() -> None:
-    from envs.pool import load_job_fn
+    from envs.ray_workers import load_job_fn
     from recipe.rwml.evaluate.episodes import EVAL_JOB, eval_episode_job
 
     assert load_job_fn(EVAL_JOB) is eval_episode_job
@@ -167,8 +167,8 @@ def test_missing_split_is_skipped_with_a_warning_or_an_error_if_alone(
 def walkthroughs(shared_alfworld: Path) -> dict[str, tuple[list[str], bool]]:
     """The handcoded expert's actions and outcome on the two valid_seen games `--max-tasks 2` picks, by initial
     observation."""
+    from data_prep.play_episode import run_episode
     from data_prep.policies import AlfworldExpertPolicy
-    from data_prep.rollout import run_episode
     from envs.registry import list_tasks, make_env, spread_tasks
 
     env = make_env("alfworld")

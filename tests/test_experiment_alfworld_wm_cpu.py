@@ -137,7 +137,8 @@ def test_fp32_export_keeps_an_update_that_bf16_rounds_away(tmp_path: Path, tiny_
 
     import torch
 
-    from recipe.rwml.convert_to_hf import convert, find_actor_dir
+    from recipe.rwml.actor_checkpoint import find_actor_dir
+    from recipe.rwml.convert_to_hf import convert
 
     # as in the SmolLM2 folder: the tokenizer's eos (<|im_start|>) is not the model's stop token (<|im_end|>)
     model_dir = tmp_path / "model"

@@ -244,7 +244,7 @@ def ray_node_cannot_start(tmp: Path, _: Fixture) -> Outcome:
 def task_keeps_killing_workers(tmp: Path, _: Fixture) -> Outcome:
     """A job that kills its Ray worker every time: one line naming it and what to do, not a Ray traceback."""
     ray = pytest.importorskip("ray")
-    from envs.pool import EnvWorkerPool
+    from envs.ray_workers import EnvWorkerPool
 
     err = io.StringIO()
     try:
@@ -252,7 +252,9 @@ def task_keeps_killing_workers(tmp: Path, _: Fixture) -> Outcome:
 
             def main(_argv: list[str] | None) -> int:
                 job = {"episode_id": "alfworld/train/killer-game/0"}
-                with EnvWorkerPool("tests.test_pool:always_die_job", 1, max_retries=0, cpus_per_worker=0.5) as pool:
+                with EnvWorkerPool(
+                    "tests.test_ray_workers:always_die_job", 1, max_retries=0, cpus_per_worker=0.5
+                ) as pool:
                     list(pool.run([job]))
                 return 0
 

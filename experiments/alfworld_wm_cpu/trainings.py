@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from experiments.alfworld_wm_cpu.workdir import REPO, Run, done, mark
+from recipe.rwml.actor_checkpoint import find_actor_dir
 from recipe.rwml.convert_to_hf import convert as convert_checkpoint
-from recipe.rwml.convert_to_hf import find_actor_dir
 from recipe.rwml.cpu.checks import CPU_ENV
 from recipe.rwml.schedule import commands
 from recipe.rwml.schedule.settings import Settings, resolve_settings

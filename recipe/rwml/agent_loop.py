@@ -6,9 +6,9 @@ The row's `extra_info.task` is a `TaskSpec` dict; every sample of a GRPO group c
 group plays the same game or task. Each turn the model generates through verl's server manager, the action is
 parsed by the parser collection and evaluation use (`data_prep.policy_actions`: ALFWorld's `<action>` after the
 reasoning; tau2's Hermes tool call or a message to the user), and the environment is stepped in a worker thread
-(`recipe.rwml.env_pool`), off the event loop. An output with no usable action is not sent to the env: the agent is
-answered with the format reminder, as everywhere. The loop stops when the episode is done, after `max_steps` env
-steps, or when the token budget is spent.
+(`recipe.rwml.agent_env_threads`), off the event loop. An output with no usable action is not sent to the env: the
+agent is answered with the format reminder, as everywhere. The loop stops when the episode is done, after
+`max_steps` env steps, or when the token budget is spent.
 
 Reward = task success (ALFWorld's goal check; tau2's own evaluator) - `invalid_action_penalty` x invalid actions
 (no parsable action, a format violation, or an action the env could not apply). It is returned as the agent loop's
@@ -39,8 +39,8 @@ from data_prep.build_policy_dataset import AGENT_NAME
 from data_prep.policy_actions import as_tool_call, format_error_message, parse_action
 from data_prep.policy_prompts import assistant_message, build_policy_messages, observation_message, tool_schemas
 from envs.base import ResetResult, StepResult, TaskSpec, TextEnv
+from recipe.rwml.agent_env_threads import EnvWorkers
 from recipe.rwml.agent_loop_settings import EnvSettings, LoopSettings
-from recipe.rwml.env_pool import EnvWorkers
 
 logger = logging.getLogger(__name__)
 logger.setLevel(os.getenv("VERL_LOGGING_LEVEL", "WARN"))

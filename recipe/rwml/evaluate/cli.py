@@ -41,7 +41,7 @@ from data_prep.episode_store import EpisodeFileError, EpisodeStore
 from data_prep.history_windows import HISTORY_WINDOW
 from data_prep.policies import EXPERT_SOURCES, PolicyError, make_policy
 from envs.base import EnvError
-from envs.pool import PoolError
+from envs.ray_workers import PoolError
 from envs.user_sim_args import add_user_sim_args, user_sim_flags
 from recipe.rwml.evaluate.episodes import (
     ALFWORLD_SPLITS,

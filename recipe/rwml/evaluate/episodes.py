@@ -16,7 +16,7 @@ from typing import Any
 
 from data_prep.episode_spec import PolicySettings, episode_spec
 from data_prep.episode_store import EpisodeStore, iter_episode_dicts
-from data_prep.rollout import run_episode_job
+from data_prep.play_episode import run_episode_job
 from envs.base import EnvError, TaskSpec
 from envs.registry import list_tasks, spread_tasks
 from envs.user_sim_args import UserSimFlags
@@ -128,7 +128,7 @@ def run_episodes(settings: EpisodeSettings, jobs: list[dict[str, Any]], store: E
     """Play the jobs `store` does not hold yet, appending each episode as it finishes."""
     from tqdm import tqdm
 
-    from envs.pool import EnvWorkerPool
+    from envs.ray_workers import EnvWorkerPool
 
     todo = [j for j in jobs if j["episode_id"] not in store.done]
     print(f"{len(jobs)} episodes planned, {len(jobs) - len(todo)} already in {store.path}, {len(todo)} to run")

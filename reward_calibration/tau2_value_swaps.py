@@ -4,7 +4,7 @@
 value is -- an id, an amount, a status, a date or text, by its key and its shape; `replace_leaf` makes a wrong
 value of that kind (another id of the key from the tau2 data, else one digit changed; digits swapped in a number;
 another status the key takes, a bool flipped; a date moved by 1-5 days); `text_fact_change` does the same to one
-fact of a plain-text response. Which value of which response to change is reward_score/tau2_tool_responses.py's.
+fact of a plain-text response. Which value of which response to change is reward_calibration/tau2_tool_responses.py's.
 """
 
 from __future__ import annotations

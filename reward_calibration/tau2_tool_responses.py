@@ -13,7 +13,7 @@ Rewrites of a response, each None where no rule applies:
   (no spaces), `shuffled` (random key order at every level, another indentation, non-ASCII unescaped),
   `number_format` (integers written as floats, 166 -> 166.0); plain text `respaced` (other whitespace runs and
   line breaks, a zero-width space). A re-serialisation equal to the response's own text is left out;
-- negatives, one fact changed (`one_fact_change`; the wrong values are made by reward_score/tau2_value_swaps.py):
+- negatives, one fact changed (`one_fact_change`; the wrong values are made by reward_calibration/tau2_value_swaps.py):
   `wrong_id` (an id value or id-named key: another id of that key from the tau2 data, else one digit changed),
   `wrong_amount` (a number: digits swapped or one changed), `wrong_status` (a status, cabin, source, ... value:
   another value that key takes in the data; a bool flipped; ON <-> OFF in text), `wrong_date` (moved by 1-5 days),
@@ -31,9 +31,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from reward_score.tau2_task_texts import TaskText, first_of_each_text
-from reward_score.tau2_tool_facts import JsonPath, show_path
-from reward_score.tau2_value_swaps import (
+from reward_calibration.tau2_task_texts import TaskText, first_of_each_text
+from reward_calibration.tau2_value_swaps import (
     ID_RE,
     TEXT_FACT_RE,
     get_at,
@@ -44,6 +43,7 @@ from reward_score.tau2_value_swaps import (
     text_fact_change,
     walk,
 )
+from reward_score.tau2_tool_facts import JsonPath, show_path
 
 POSITIVE_KINDS = ("exact", "sorted_keys", "indented", "compact", "shuffled", "number_format", "respaced")
 FACT_KINDS = (

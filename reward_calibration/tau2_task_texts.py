@@ -1,8 +1,8 @@
 """Texts made from tau2 tasks for the calibrations: the record each is kept in, and one text of each kind kept.
 
 `TaskText` holds what every such record shares -- the domain, task and split it comes from, its `key` and its
-`to_dict` row -- for the tool responses of reward_score/tau2_tool_responses.py (and the user replies of the
-calibration corpus); `first_of_each_text` keeps the first record of each distinct text.
+`to_dict` row -- for the tool responses of reward_calibration/tau2_tool_responses.py and the user replies of
+reward_calibration/tau2_user_replies.py; `first_of_each_text` keeps the first record of each distinct text.
 """
 
 from __future__ import annotations
