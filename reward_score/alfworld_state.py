@@ -199,10 +199,6 @@ class WorldState:
             out.append("task status differs" if other.status is not None else "no task-status line")
         return problems + [f"second reading: {d}" for d in out] if out else []
 
-    def read_by_cues(self) -> bool:
-        """Whether this state (a prediction) has clauses only the second reading reads."""
-        return bool(self.unread)
-
 
 def _lines(text: str) -> list[str]:
     return [line for line in (" ".join(raw.split()) for raw in text.split("\n")) if line]
