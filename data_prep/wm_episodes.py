@@ -2,7 +2,8 @@
 
 An episode is one JSON line in the envs.episode layout (collect_trajectories writes them); `iter_records` reads
 them line by line as bytes, so a bad line -- not UTF-8, not JSON, a field missing or of the wrong type -- is named
-by file, line and field, and `skip_bad` skips exactly those lines. A step whose policy
+by file, line and field, and `skip_bad` skips exactly those lines. Each good line is parsed once, into an
+`envs.episode.Episode` (defaults for the fields it leaves out), and read by attribute from then on. A step whose policy
 output had no parsable action (`state_kind` "format_error", `action` null, `next_observation` the format reminder
 the agent was shown) never reached the environment, so it is no transition: `env_transitions` removes it before
 any triplet is built, and it appears neither as a triplet nor in the history of a later one.
@@ -13,12 +14,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from data_prep import wm_prompts
 from data_prep.episode_store import EpisodeFileError
-from envs.episode import FORMAT_ERROR_KIND
+from envs.episode import FORMAT_ERROR_KIND, Episode
 
 # The state kinds the world model predicts, per environment; other steps are dropped (and counted).
 KEEP_KINDS = {"alfworld": frozenset({"observation"}), "tau2": frozenset({"tool_response", "user_reply"})}
@@ -39,15 +41,20 @@ class BadRecord(EpisodeFileError):
         super().__init__(f"{path}:{lineno}: {problem}")
 
 
-def domain_of(ep: dict[str, Any]) -> str:
+def _domain(env: Any, info: dict[str, Any]) -> str:
+    """The tau2 domain named in an episode's info ('' for ALFWorld)."""
+    return str(info.get("domain") or "") if env == "tau2" else ""
+
+
+def domain_of(ep: Episode) -> str:
     """The tau2 domain of an episode ('' for ALFWorld)."""
-    return str((ep.get("info") or {}).get("domain") or "") if ep.get("env") == "tau2" else ""
+    return _domain(ep.env, ep.info)
 
 
-def task_key(ep: dict[str, Any]) -> tuple[str, str]:
+def task_key(ep: Episode) -> tuple[str, str]:
     """(group, task): the split unit. The group is the env (and tau2 domain) the split is stratified by."""
-    group = f"{ep['env']}/{domain_of(ep)}" if ep["env"] == "tau2" else ep["env"]
-    return group, str(ep["task_id"])
+    group = f"{ep.env}/{domain_of(ep)}" if ep.env == "tau2" else ep.env
+    return group, str(ep.task_id)
 
 
 def _kind(value: Any) -> str:
@@ -91,10 +98,10 @@ def check_episode(ep: dict[str, Any]) -> None:
     _expect(info, "state_kind", "info.state_kind", (str,), "a string", optional=True)
     if ep["env"] == "tau2":
         _expect(info, "domain", "info.domain", (str,), "a string", optional=True)
-        if not domain_of(ep):
+        if not _domain(ep["env"], info):
             raise ValueError("tau2 episode has no field 'info.domain'")
         try:
-            wm_prompts.system_prompt("tau2", domain_of(ep))
+            wm_prompts.system_prompt("tau2", _domain(ep["env"], info))
         except ValueError as err:
             raise ValueError(f"field 'info.domain': {err}") from None
     _expect(ep, "steps", "steps", (list,), "a list", optional=False)
@@ -134,8 +141,8 @@ def _lines(path: str | Path) -> Iterator[tuple[int, bytes | None]]:
                 yield lineno, raw
 
 
-def _parse_line(raw: bytes | None) -> dict[str, Any]:
-    """One line as an episode dict; ValueError saying what is wrong with it."""
+def _parse_line(raw: bytes | None) -> Episode:
+    """One line as an episode, validated by `check_episode`; ValueError saying what is wrong with it."""
     if raw is None:
         raise ValueError(f"the line is longer than {MAX_LINE_BYTES >> 20} MiB: not an episode record")
     try:
@@ -151,13 +158,13 @@ def _parse_line(raw: bytes | None) -> dict[str, Any]:
     if "episode_id" not in ep or "steps" not in ep:
         raise ValueError("not an episode record (needs 'episode_id' and 'steps')")
     check_episode(ep)
-    return ep
+    return Episode.from_dict(ep)
 
 
 def iter_records(
     paths: Sequence[str | Path], *, skip_bad: bool = False, on_bad: Callable[[BadRecord], None] | None = None
-) -> Iterator[tuple[str, int, dict[str, Any]]]:
-    """(file, line number, episode dict) from JSONL files, each episode validated by `check_episode`.
+) -> Iterator[tuple[str, int, Episode]]:
+    """(file, line number, episode) from JSONL files, each line validated by `check_episode`, then parsed.
 
     A bad line (not UTF-8, not JSON, too long, a field missing or of the wrong type) raises BadRecord naming file,
     line and field; with `skip_bad` it is skipped and handed to `on_bad` (to count it) instead.
@@ -184,16 +191,17 @@ def iter_records(
             yield str(path), lineno, ep
 
 
-def env_transitions(ep: dict[str, Any], dropped: Counter | None = None) -> dict[str, Any]:
+def env_transitions(ep: Episode, dropped: Counter | None = None) -> Episode:
     """`ep` without its format-error steps (counted in `dropped` as "<env>:format_error").
 
-    Every kept step keeps its index in the record as "t", so a triplet still names the step it came from.
+    Every kept step keeps its index in the record as `t` (`Episode.from_dict` gives a step without one its
+    position), so a triplet still names the step it came from.
     """
     steps = []
-    for i, step in enumerate(ep["steps"]):
-        if step["state_kind"] == FORMAT_ERROR_KIND:
+    for step in ep.steps:
+        if step.state_kind == FORMAT_ERROR_KIND:
             if dropped is not None:
-                dropped[f"{ep['env']}:{FORMAT_ERROR_KIND}"] += 1
+                dropped[f"{ep.env}:{FORMAT_ERROR_KIND}"] += 1
             continue
-        steps.append(step if "t" in step else {**step, "t": i})
-    return {**ep, "steps": steps}
+        steps.append(step)
+    return replace(ep, steps=steps)

@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from data_prep.history_windows import HISTORY_WINDOW
+from envs.episode import Episode
 from reward_score.answer_format import FORMAT_INSTRUCTION, STATUS_RULE
 
 ALFWORLD_SYSTEM = (
@@ -173,35 +174,34 @@ def messages(env: str, domain: str | None, user: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": system_prompt(env, domain)}, {"role": "user", "content": user}]
 
 
-def episode_step_prompt(episode: dict[str, Any], index: int, history: int | None = None) -> tuple[str, str]:
-    """(system, user) texts for step `index` of an episode record (envs.episode layout), with `history` steps.
+def episode_step_prompt(episode: Episode, index: int, history: int | None = None) -> tuple[str, str]:
+    """(system, user) texts for step `index` of an episode (envs.episode.Episode), with `history` steps.
 
-    Every step of `episode["steps"]` must be an environment transition: drop format-error steps first
+    Every step of `episode.steps` must be an environment transition: drop format-error steps first
     (data_prep.wm_episodes.env_transitions).
     """
-    env = check_env(episode["env"])
+    env = check_env(episode.env)
     h = HISTORY_WINDOW[env] if history is None else history
     if h < 0:
         raise ValueError(f"history must be >= 0, got {h}")
-    steps = episode["steps"]
+    steps = episode.steps
     start = max(0, index - h)
     if start == 0:
-        first_state = episode["initial_observation"]
-        first_kind = (episode.get("info") or {}).get("state_kind") or ("observation" if env == "alfworld" else "")
+        first_state = episode.initial_observation
+        first_kind = episode.info.get("state_kind") or ("observation" if env == "alfworld" else "")
     else:
         prev = steps[start - 1]
-        first_state, first_kind = prev["next_observation"], prev["state_kind"]
-    turns = [Turn(s["action"], s["next_observation"], s["state_kind"]) for s in steps[start:index]]
+        first_state, first_kind = prev.next_observation, prev.state_kind
+    turns = [Turn(s.action, s.next_observation, s.state_kind) for s in steps[start:index]]
     cur = steps[index]
-    domain = (episode.get("info") or {}).get("domain")
     user = user_prompt(
         env,
-        episode.get("task") or "",
+        episode.task,
         first_state,
         first_kind,
         turns,
-        cur["action"],
-        cur["state_kind"],
+        cur.action,
+        cur.state_kind,
         earlier_steps=start,
     )
-    return system_prompt(env, domain), user
+    return system_prompt(env, episode.info.get("domain")), user

@@ -20,6 +20,7 @@ import pyarrow as pa
 from data_prep import wm_prompts
 from data_prep.history_windows import HISTORY_WINDOW
 from data_prep.wm_episodes import KEEP_KINDS, domain_of, env_transitions
+from envs.episode import Episode, StepRecord
 from reward_score.answer_format import with_status
 
 MESSAGES_TYPE = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
@@ -108,51 +109,50 @@ def wm_row(t: Triplet, split: str, index: int) -> dict[str, Any]:
     }
 
 
-def ground_truth(env: str, step: dict[str, Any]) -> str:
+def ground_truth(env: str, step: StepRecord) -> str:
     """The real next state as the reward compares it (with the task-status line where the env has one)."""
-    obs = str(step["next_observation"])
+    obs = str(step.next_observation)
     if env == "alfworld":
-        info = step.get("info") or {}
-        won = info.get("won")
+        won = step.info.get("won")
         if won is None:  # records without the flag: a win is the positive reward ALFWorld gives at the goal
-            won = bool(step["done"]) and float(step.get("reward") or 0.0) > 0
+            won = bool(step.done) and float(step.reward) > 0
         return with_status(obs, bool(won))
-    if step["state_kind"] == "user_reply":
-        return with_status(obs, bool(step["done"]))
+    if step.state_kind == "user_reply":
+        return with_status(obs, bool(step.done))
     return obs
 
 
-def episode_triplets(ep: dict[str, Any], history: int | None, dropped: Counter | None = None) -> Iterator[Triplet]:
+def episode_triplets(ep: Episode, history: int | None, dropped: Counter | None = None) -> Iterator[Triplet]:
     """The triplets of one episode; format-error steps, and steps whose next state the world model does not
     predict, count in `dropped` by "<env>:<state kind>"."""
     ep = env_transitions(ep, dropped)
-    env = ep["env"]
+    env = ep.env
     h = HISTORY_WINDOW[env] if history is None else history
     domain = domain_of(ep)
     source = wm_prompts.data_source(env, domain or None)
-    steps = ep["steps"]
+    steps = ep.steps
     for i, step in enumerate(steps):
-        if step["state_kind"] not in KEEP_KINDS[env]:
+        if step.state_kind not in KEEP_KINDS[env]:
             if dropped is not None:
-                dropped[f"{env}:{step['state_kind']}"] += 1
+                dropped[f"{env}:{step.state_kind}"] += 1
             continue
         system, user = wm_prompts.episode_step_prompt(ep, i, h)
         yield Triplet(
             env=env,
             domain=domain,
             data_source=source,
-            task_id=str(ep["task_id"]),
-            episode_id=str(ep.get("episode_id", "")),
-            step=int(step["t"]),
-            action=str(step["action"]),
-            observation=str(steps[i - 1]["next_observation"] if i else ep["initial_observation"]),
-            state_kind=str(step["state_kind"]),
+            task_id=str(ep.task_id),
+            episode_id=str(ep.episode_id),
+            step=int(step.t),
+            action=str(step.action),
+            observation=str(steps[i - 1].next_observation if i else ep.initial_observation),
+            state_kind=str(step.state_kind),
             ground_truth=ground_truth(env, step),
             system=system,
             user=user,
-            task=str(ep.get("task") or ""),
-            valid=bool(step.get("valid", True)),
-            done=bool(step["done"]),
+            task=str(ep.task),
+            valid=bool(step.valid),
+            done=bool(step.done),
             history=h,
         )
 

@@ -21,7 +21,7 @@ from typing import Any
 from tqdm import tqdm
 
 from data_prep.atomic_file import write_atomic
-from data_prep.wm_episodes import env_transitions
+from data_prep.wm_episodes import env_transitions, iter_records
 from envs.base import EnvError, ResetResult, StepResult, TaskSpec, TextEnv
 from envs.episode import Episode
 from envs.registry import list_tasks, make_env
@@ -141,20 +141,15 @@ def pairs_from_episodes(
 ) -> list[BranchPair]:
     """Branch pairs from collected ALFWorld episodes (envs/episode.py JSONL): replay, then act differently.
 
+    The episodes are read and validated as the world-model builders read them (data_prep.wm_episodes.iter_records).
     Only environment transitions are replayed and branched: format-error steps (no action) are dropped first.
     """
     rng = random.Random(seed)
     episodes: list[Episode] = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                ep = Episode.from_dict(env_transitions(json.loads(line)))  # format-error steps never reached the env
-            except (json.JSONDecodeError, KeyError, TypeError) as e:
-                raise ValueError(f"{path}:{lineno}: not an Episode line: {e}") from e
-            if ep.env == "alfworld" and ep.steps:
-                episodes.append(ep)
+    for _, _, record in iter_records([path]):  # a bad line: BadRecord (a ValueError) naming file, line and field
+        ep = env_transitions(record)  # format-error steps never reached the env
+        if ep.env == "alfworld" and ep.steps:
+            episodes.append(ep)
     if max_episodes:
         episodes = episodes[:max_episodes]
     if not episodes:

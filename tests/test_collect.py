@@ -49,7 +49,7 @@ def test_expert_with_epsilon_on_real_games_gives_successes_and_failures(shared_a
     assert len(eps) == 4
     assert {e["success"] for e in eps} == {True, False}
     for e in eps:
-        Episode.from_dict(e)  # the record round-trips through the shared schema
+        assert Episode.from_dict(e).to_dict() == e  # the record round-trips through the shared schema
         assert e["policy"] == {"name": "expert", "epsilon": 0.5, "source": "walkthrough"}
         assert e["task"].startswith("Your task is to:")
         assert e["num_steps"] == len(e["steps"]) <= 12

@@ -99,12 +99,34 @@ def test_pairs_from_collected_episodes_replay_the_recorded_actions(shared_alfwor
     for t in range(4):
         action = reset.info["expert_action"] if t == 0 else steps[-1].info["expert_action"]
         res = env.step(action)
-        steps.append(StepRecord(t, obs, "[expert]", action, res.observation, res.reward, res.done, res.valid,
-                                "observation", {"expert_action": res.info.get("expert_action")}))  # fmt: skip
+        steps.append(
+            StepRecord(
+                t=t,
+                observation=obs,
+                raw_output="[expert]",
+                action=action,
+                next_observation=res.observation,
+                reward=res.reward,
+                done=res.done,
+                valid=res.valid,
+                state_kind="observation",
+                info={"expert_action": res.info.get("expert_action")},
+            )
+        )
         obs = res.observation
     env.close()
-    ep = Episode(episode_id(task.env, task.split, task.task_id, 0), "alfworld", task.split, task.task_id, 0,
-                 {"name": "expert"}, reset.task, reset.observation, steps, False)  # fmt: skip
+    ep = Episode(
+        episode_id=episode_id(task.env, task.split, task.task_id, 0),
+        env="alfworld",
+        split=task.split,
+        task_id=task.task_id,
+        episode_index=0,
+        policy={"name": "expert"},
+        task=reset.task,
+        initial_observation=reset.observation,
+        steps=steps,
+        success=False,
+    )
     path = tmp_path / "episodes.jsonl"
     path.write_text(ep.to_json() + "\n")
     got = pairs_from_episodes(path, shared_alfworld, branches=2, seed=0)
@@ -114,8 +136,17 @@ def test_pairs_from_collected_episodes_replay_the_recorded_actions(shared_alfwor
         assert p.observation == steps[p.t].observation and p.other_action != steps[p.t].action
 
     # A format-error step (no action, the env not stepped) is no transition: not replayed, not branched.
-    error = StepRecord(2, steps[1].next_observation, "no action here", None, format_error_message("alfworld"), 0.0,
-                       False, False, FORMAT_ERROR_KIND)  # fmt: skip
+    error = StepRecord(
+        t=2,
+        observation=steps[1].next_observation,
+        raw_output="no action here",
+        action=None,
+        next_observation=format_error_message("alfworld"),
+        reward=0.0,
+        done=False,
+        valid=False,
+        state_kind=FORMAT_ERROR_KIND,
+    )
     broken = [*steps[:2], error, *(dataclasses.replace(s, t=s.t + 1) for s in steps[2:])]
     path.write_text(dataclasses.replace(ep, steps=broken).to_json() + "\n")
     assert pairs_from_episodes(path, shared_alfworld, branches=2, seed=0) == got

@@ -25,7 +25,7 @@ from data_prep import build_sft_dataset, build_wm_dataset, wm_splits
 from data_prep.policy_actions import format_error_message
 from data_prep.wm_episodes import check_episode
 from data_prep.wm_triplets import episode_triplets
-from envs.episode import FORMAT_ERROR_KIND
+from envs.episode import FORMAT_ERROR_KIND, Episode
 from reward_score.answer_format import (
     FORMAT_INSTRUCTION,
     STATE_CLOSE,
@@ -288,7 +288,8 @@ def test_format_error_steps_give_no_triplet_and_stay_out_of_later_histories(epis
         broken = with_format_error(ep, len(ep["steps"]) // 2)
         check_episode(broken)  # action null is valid on a format-error step
         dropped: Counter = Counter()
-        plain, got = list(episode_triplets(ep, None)), list(episode_triplets(broken, None, dropped))
+        plain = list(episode_triplets(Episode.from_dict(ep), None))
+        got = list(episode_triplets(Episode.from_dict(broken), None, dropped))
         assert dropped[f"{ep['env']}:{FORMAT_ERROR_KIND}"] == 1
         assert len(got) == len(plain) > 0
         for a, b in zip(plain, got, strict=True):

@@ -47,9 +47,11 @@ def logged_argv(steps: list[Any]) -> list[str]:
     return step.argv
 
 
-def sft(run: Run, name: str, data: Path, model: Path, steps: int, batch: int, lr: float) -> Path:
+def sft(
+    run: Run, name: str, data: Path, model: Path, steps: int, batch: int, lr: float, seed: int | None = None
+) -> Path:
     """verl's SFT trainer (the schedule's `sft_train`: torchrun, recipe/rwml/config/sft_trainer_cpu.yaml) for `steps`
-    steps -> an HF folder."""
+    steps -> an HF folder. `seed` (data order) defaults to the config's."""
     ckpt, hf = run.path("ckpt", name), run.path("models", f"{name}_hf")
     if done(hf):
         return hf
@@ -59,7 +61,8 @@ def sft(run: Run, name: str, data: Path, model: Path, steps: int, batch: int, lr
         overrides += [f"data.train_batch_size={batch}", f"optim.lr={lr}", f"trainer.total_training_steps={steps}"]
         overrides += [f"trainer.save_freq={max(1, steps // 2)}", "trainer.max_ckpt_to_keep=1"]
         overrides += ["trainer.resume_mode=auto", "trainer.project_name=alfworld_wm_cpu"]
-        overrides += [f"trainer.experiment_name={name}", f"trainer.seed={run.cfg.seed}", "trainer.total_epochs=100"]
+        overrides += [f"trainer.experiment_name={name}", f"trainer.seed={run.cfg.seed if seed is None else seed}"]
+        overrides += ["trainer.total_epochs=100"]
         s = schedule_settings(run, model)
         argv = logged_argv(commands.sft_train(s, str(data), str(ckpt), str(model), name, overrides))
         run.sh(f"train_{name}", argv, log=run.path("logs", f"{name}.log"), env=CPU_ENV)
