@@ -43,8 +43,8 @@ CUE_CLASSES: tuple[tuple[str, str], ...] = (
     ("cool", r"cool|cooled|cools|cold|chill|chilled|refrigerated"),
     ("clean", r"clean|cleaned|cleans|wash|washed|rinse|rinsed|scrub|scrubbed"),
     ("sliced", r"slice|sliced|slices|cut|chop|chopped"),
-    ("taken or held", r"pick|picked|picks|take|took|taken|takes|grab|grabbed|grabs|lift|lifted|retrieve|retrieved|remove|removed|fetch|fetched|pluck|plucked|snatch|snatched|nab|nabbed|seize|seized|carried|held|inventory|in (?:your )?hands?|carrying|holding|you (?:are |now |are now |still )?(?:hold|carry|have got)"),
-    ("put", rf"put|puts|place|placed|places|set down|drop|dropped|deposit|deposited|stow|stowed|lay|laid|transfer|transferred|(?:move|moved|moves) {_MASK}|{_MASK} (?:is |was |has been )?moved (?:to|on|in|into|onto)"),
+    ("taken or held", r"pick|picked|picks|take|took|taken|takes|grab|grabbed|grabs|lift|lifted|retrieve|retrieved|remove|removed|fetch|fetched|pluck|plucked|snatch|snatched|nab|nabbed|seize|seized|snag|snagged|yank|yanked|swipe|swiped|carried|held|inventory|in (?:your )?hands?|carrying|holding|you (?:are |now |are now |still )?(?:hold|carry|have got)"),
+    ("put", rf"put|puts|place|placed|places|set down|drop|dropped|deposit|deposited|stow|stowed|lay|laid|transfer|transferred|(?:move|moved|moves|stick|stuck|pop|popped|toss|tossed|slip|slipped) {_MASK}(?! (?:open|shut|closed))|{_MASK} (?:is |was |has been )?moved (?:to|on|in|into|onto)"),
     ("empty", r"nothing|none|empty|no (?:objects?|items?|things?)"),
 )
 # fmt: on

@@ -11,24 +11,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reward_score.alfworld_words import (
+    ABOUT,
     APPLIANCE_VERBS,
+    AROUND_LABEL,
     ARRIVE,
     BE,
     BESIDE_IT,
     CARRY,
     CLOSE_V,
     CLOSED_ADJ,
+    CONNECTOR,
+    CONTENTS_LABEL,
     EMPTY_HANDED,
     ENT,
     ENT_RE,
-    EVENT_PROPERTY,
     FROM,
+    HEDGE,
     IN,
+    INVENTORY_LABEL,
     LATER,
     LIST,
     LST,
     MOVE_V,
     NEAR,
+    NEGATION,
     NOT_SEE,
     NOTHING,
     NOTHING_HAPPENS,
@@ -39,8 +45,10 @@ from reward_score.alfworld_words import (
     OPEN_ADJ,
     OPEN_V,
     PASSIVE,
+    POSTURE,
     PROPERTY_WORDS,
     PROPS,
+    PUT_ING,
     PUT_V,
     REC,
     RESULT_WORDS,
@@ -48,14 +56,19 @@ from reward_score.alfworld_words import (
     SEP,
     SLICE_V,
     SPECIAL,
+    STATUS_WORDS,
     SWITCH_ADJ_OFF,
     SWITCH_ADJ_ON,
+    TAKE_ING,
     TAKE_V,
+    THERE,
+    THERE_TOO,
     TO,
     TOGGLE_V,
     TOOL,
     USING,
     VISIBLE,
+    WRAPPER,
     YOU,
     alt,
     group,
@@ -66,10 +79,12 @@ from reward_score.alfworld_words import (
 @dataclass
 class Reading:
     """Facts read so far, the receptacle "it" names, why the text could not be read (if it could not), and the
-    clauses outside the grammar that hold no negation, hedge or status phrase (`unread`: for the second reading)."""
+    clauses outside the grammar that hold no negation, hedge or status phrase (`unread`: for the second reading);
+    `obj`: the object last taken or put, for "you set it down there"."""
 
     facts: dict[tuple[str, ...], Any] = field(default_factory=dict)
     it: str | None = None
+    obj: str | None = None
     problems: list[str] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
 
@@ -129,14 +144,26 @@ def _more_contents(st: Reading, m: re.Match[str]) -> None:
 
 
 def _take(st: Reading, m: re.Match[str]) -> None:
-    st.set(("holds", m.group("o")), True)
+    st.obj = m.group("o")
+    st.set(("holds", st.obj), True)
     if m.groupdict().get("r") is not None and (r := st.place(m)) is not None:
         st.set(("left", m.group("o")), r)
 
 
 def _put(st: Reading, m: re.Match[str]) -> None:
+    st.obj = m.groupdict().get("o") or st.obj  # "it": the object last taken or put
+    if st.obj is None:
+        st.problems.append(f"unreadable: 'it' names no object: {m.group(0)!r}")
+    elif (r := st.place(m)) is not None:
+        st.set(("in", st.obj), r)
+
+
+def _found(st: Reading, m: re.Match[str]) -> None:
+    """Objects said to sit or lie in or on r: the agent is at r and sees them there (`alfworld_state.close_state`: the contents)."""
     if (r := st.place(m)) is not None:
-        st.set(("in", m.group("o")), r)
+        st.set(("at",), r)
+        for item in _items(m.group("l")):
+            st.set(("in", item), r)
 
 
 def _appliance(kind: str) -> Handler:
@@ -216,14 +243,14 @@ _CLAUSES: list[tuple[str, Handler]] = [
     (r"you (?:are|stand|find yourself|are standing) (?:now )?(?:standing )?in (?:middle|centre|center) of (?:a )?room", lambda st, m: st.set(("at",), "room")),
     (rf"(?:looking (?:quickly )?around(?: you)?|glancing around(?: you)?|around you),? you (?:quickly )?(?:{SEE} {LST}|{NOT_SEE})", _around("around")),
     (rf"you (?:quickly )?(?:look|glance) around(?: you)? and (?:{SEE} {LST}|{NOT_SEE})", _around("around")),
-    (rf"(?:looking (?:quickly )?around(?: you)?|around you),? {LST}(?: {VISIBLE})?", _around("around")),
+    (rf"{AROUND_LABEL},? {LST}(?: {VISIBLE})?", _around("around")),
     (rf"(?:around you|all around),? there (?:is|are) {LST}", _around("around")),
     (rf"(?:you {SEE}|there (?:is|are)) {LST} around you", _around("around")),
     (rf"{BESIDE_IT},? you (?:{SEE} {LST}|{NOT_SEE})", _around("floor")),
     (rf"(?:you {SEE}|there (?:is|are)) {LST} {BESIDE_IT}", _around("floor")),
     (rf"{BESIDE_IT},? there (?:is|are) {LST}", _around("floor")),
     (rf"{BESIDE_IT},? {LST}(?: {VISIBLE})?", _around("floor")),
-    (rf"{group('l', LIST)} (?:is|are|lies|lie|sits|sit) {BESIDE_IT}", _around("floor")),
+    (rf"{group('l', LIST)} (?:is|are|{POSTURE}) {BESIDE_IT}", _around("floor")),
     (rf"{group('l', NOTHING)} (?:is|lies|sits|can be seen) {BESIDE_IT}", _around("floor")),
     # open / closed
     (rf"{YOU}{OPEN_V} {REC}", _open_state(True)),
@@ -240,7 +267,8 @@ _CLAUSES: list[tuple[str, Handler]] = [
     (rf"(?:{BE} )?{NOW}{CLOSED_ADJ}{LATER}", _open_state(False)),
     # what is in or on a receptacle (exhaustive)
     (rf"{IN}(?: {REC})?,? you (?:can |now |also |then )?(?:{SEE} {LST}|{NOT_SEE})", _contents),
-    (rf"you also (?:can )?{SEE} {LST}", _more_contents),
+    (rf"(?:you also|and you(?: also)?) (?:can )?{SEE} {LST}{THERE}", _more_contents),  # "and": a sentence going on
+    (rf"{group('l', LIST)} (?:is|are) {THERE_TOO}", _more_contents),
     (rf"there (?:is|are) also {LST}", _more_contents),
     (rf"{REC},? you (?:can |now |also |then )?(?:{SEE} {LST}|{NOT_SEE})", _contents),
     (rf"(?:{IN} )?{REC},? there (?:is|are|sits|sit|lies|lie|rests|rest) {LST}", _contents),
@@ -256,6 +284,8 @@ _CLAUSES: list[tuple[str, Handler]] = [
     (rf"there (?:is|are|sits|sit|lies|lie|rests|rest) {LST} {IN} {REC}", _contents),
     (rf"{group('l', NOTHING)} (?:is|can be seen|can be found|lies|sits) {IN} {REC}", _contents),
     (rf"{group('l', rf'{ENT}{SEP}{ENT}(?:{SEP}{ENT})*')} (?:are|lie|sit|rest) {IN} {REC}", _contents),
+    (rf"{group('l', LIST)} (?:{POSTURE}|{VISIBLE}) {IN} {REC}", _found),
+    (rf"{CONTENTS_LABEL},? {LST}", _contents),  # telegraphic: "Items: mug 1", "Contents: none" (of "it")
     (rf"{REC} (?:holds|contains|has|carries|has got|is holding|is home to) {LST}(?: (?:on it|in it|inside|inside it|on top|on top of it))?", _contents),
     (rf"(?:it )?(?:holds|contains|has|carries|has got) {LST}(?: (?:on it|in it|inside|inside it|on top|on top of it))?", _contents),
     (rf"{REC} {NOW}(?:{BE} )?{NOW}(?:completely |entirely )?empty", _empty),
@@ -267,6 +297,7 @@ _CLAUSES: list[tuple[str, Handler]] = [
     (rf"{YOU}{TAKE_V} {OBJ}(?: up| out)? {FROM} {REC}", _take),
     (rf"{FROM} {REC},? {YOU}{TAKE_V} {OBJ}(?: up| out)?", _take),
     (rf"{YOU}{TAKE_V} {OBJ}(?: up| out)?", _take),
+    (rf"{TAKE_ING} {OBJ}(?: up| out)? {FROM} {REC}", _take),
     (rf"{OBJ} {NOW}(?:is|are) {NOW}in your hands?", lambda st, m: st.set(("holds", m.group("o")), True)),
     (rf"{OBJ} (?:taken |picked up |removed )?{FROM} {REC} (?:is|are) {NOW}in your hands?", _take),
     (rf"you (?:are |now |are now )?(?:holding|carrying|have|hold|carry) {OBJ},? (?:which you |that you )?(?:taken |took |picked up |removed |got |grabbed )?{FROM} {REC}", _take),
@@ -276,22 +307,26 @@ _CLAUSES: list[tuple[str, Handler]] = [
     (rf"{YOU}{TAKE_V} {OBJ}(?: up)?,? (?:that|which) (?:was|had been|sat|lay|were|rested) {IN} {REC}", _take),
     (rf"{OBJ} (?:has been|is|was|gets|got) (?:picked up|taken|grabbed|removed|lifted|retrieved)(?: by you)? {FROM} {REC}(?: by you)?", _take),
     (rf"you {CARRY}:? {group('l', LIST)}(?: in your hands?| with you)?", _inventory),
-    (rf"(?:in your hands?|your inventory),? (?:you have|you hold|you are holding|you carry|contains|holds|is|are|there is|there are|:)? ?{LST}", _inventory),
-    (rf"(?:your inventory|inventory):? {LST}", _inventory),
-    (EMPTY_HANDED, _inventory),
+    (rf"(?:in your hands?|your inventory|your hands?),? (?:you have|you hold|you are holding|you carry|contains|holds|hold|carries|carry|is|are|there is|there are|:)? ?{LST}", _inventory),
+    (rf"{INVENTORY_LABEL},? {group('l', rf'{LIST}|{NOTHING}|empty')}", _inventory),
+    (rf"(?:you (?:are |stand |are standing |are now standing )?)?with {LST} in your hands?", _inventory),
+    (rf"{EMPTY_HANDED}(?: on you| with you)?", _inventory),
     # moving an object into or onto a receptacle
     (rf"{TO} {REC},? {YOU}{PUT_V} {OBJ}(?: down| back| away)?", _put),
     (rf"{YOU}{PUT_V}(?: down| back)? {OBJ}(?: down| back| away)? {TO} {REC}", _put),
-    (rf"{OBJ} {NOW}(?:is|are|sits|rests|lies|has been|goes|went|now sits|now rests|now lies|ends up|is placed|was placed|has been placed|is put|was put|is moved|was moved) {NOW}(?:down )?{TO} {REC}", _put),
+    (rf"(?:{PUT_ING}|having {PUT_V}) {OBJ}(?: down| back)? {TO} {REC}", _put),
+    (rf"{YOU}{PUT_V} it(?: down| back| away)? (?:there|{TO} {REC})", _put),  # "it": the object last moved
+    (rf"{OBJ} {NOW}(?:is|are|has been|goes|went|now sits|now rests|now lies|ends up|is placed|was placed|has been placed|is put|was put|is moved|was moved) {NOW}(?:down )?{TO} {REC}", _put),
     # heat / cool / clean, slicing, switches
-    *[(rf"{YOU}{alt(*verbs)} {OBJ} {USING} {TOOL}", _appliance(kind)) for kind, verbs in APPLIANCE_VERBS.items()],
-    *[(rf"{YOU}{alt(*verbs)} {OBJ} (?:up |down |off )?{USING} {TOOL}", _appliance(kind)) for kind, verbs in APPLIANCE_VERBS.items()],
-    *[(rf"(?:using|with|in) {TOOL},? {YOU}{alt(*verbs)} {OBJ}", _appliance(kind)) for kind, verbs in APPLIANCE_VERBS.items()],
+    *[(form.replace("VERB", alt(*verbs)), _appliance(kind)) for kind, verbs in APPLIANCE_VERBS.items() for form in (
+        rf"{YOU}VERB {OBJ} {USING} {TOOL}", rf"{YOU}VERB {OBJ} (?:up |down |off )?{USING} {TOOL}",
+        rf"(?:using|with|in) {TOOL},? {YOU}VERB {OBJ}", rf"{YOU}use {TOOL} to VERB {OBJ}")],
     *[(rf"{OBJ} (?:is|was|has been|gets|got|is now|has now been) {NOW}{alt(*verbs)} {USING} {TOOL}", _appliance(kind)) for kind, verbs in PASSIVE.items()],
     (rf"{OBJ} {NOW}(?:is|was|has become|becomes|has been|is now|feels) {NOW}{group('p', alt(*PROPERTY_WORDS))}", _property),
     *[(rf"{OBJ} {NOW}(?:is|was|has become|becomes|is now) {NOW}(?:{alt(*RESULT_WORDS[kind])}),? (?:having been )?{alt(*verbs)} {USING} {TOOL}", _appliance(kind)) for kind, verbs in PASSIVE.items()],
     (rf"{YOU}{SLICE_V} {OBJ}(?: up| into slices| into pieces)? (?:with|using) {TOOL}(?: into slices| into pieces)?", _slice),
     (rf"(?:using|with) {TOOL},? {YOU}{SLICE_V} {OBJ}(?: up| into slices| into pieces)?", _slice),
+    (rf"{YOU}use {TOOL} to {SLICE_V} {OBJ}(?: up| into slices| into pieces)?", _slice),
     (rf"{OBJ} (?:is|was|has been|gets|got|is now|has now been) {NOW}(?:sliced|cut)(?: up| into slices| into pieces)? (?:with|using|by) {TOOL}", _slice),
     (rf"{YOU}{ON_V} {OBJ}", _switch(True)),
     (rf"{YOU}{TOGGLE_V} {OBJ} on", _switch(True)),
@@ -305,7 +340,7 @@ _CLAUSES: list[tuple[str, Handler]] = [
     # examining an object; refusal; help
     (rf"this is (?:just )?(?:a )?normal {OBJ}", _examined("normal")),
     (rf"this is (?:an? )?{group('props', PROPS)}{OBJ}", _examined()),
-    (rf"(?:there is|you see|you find|you notice) nothing {SPECIAL} about {OBJ}", _examined("nothing special")),
+    (rf"(?:there is|you see|you find|you notice) nothing {SPECIAL} {ABOUT} {OBJ}", _examined("nothing special")),
     (rf"{OBJ} is nothing {SPECIAL}", _examined("nothing special")),
     (NOTHING_HAPPENS, _flag("nothing happens")),
 ]
@@ -313,22 +348,9 @@ _CLAUSES: list[tuple[str, Handler]] = [
 _CLAUSE_RES: list[tuple[re.Pattern[str], Handler]] = [
     (re.compile(pattern + r"(?=$|[,;:]|\s+(?:and|then|where|which|so)\b)"), handler) for pattern, handler in _CLAUSES
 ]
-# Words before a clause that add no fact: discourse markers ("okay, ...") and reporting clauses ("you notice that").
-_WRAPPER_RE = re.compile(
-    r"(?:(?:okay|ok|alright|right|well|now|so|then|next|also|and|as a result|after that|at this point|here|finally"
-    r"|first),\s*)+"
-    r"|you (?:notice|see|find|realise|realize|observe|note|can see|discover|can tell|gather) that\s+"
-    r"|it (?:appears|seems) that\s+"
-)
-_CONNECTOR_RE = re.compile(
-    r"\s*(?:[,;:]\s*)*(?:(?:and|then|where|which|so|also|after that|afterwards|and then|while)\s+(?:[,]\s*)?)*"
-)
-
+_WRAPPER_RE, _CONNECTOR_RE = re.compile(WRAPPER), re.compile(CONNECTOR)
 UNREADABLE = "unreadable:"  # the problem of plain wording outside the grammar (the others are named)
-# Words that make a clause that is not in the grammar a named problem rather than plain "unreadable".
-_NEGATION_RE = re.compile(r"\b(?:not|no|never|nor|neither|none|cannot|unable|fail|fails|failed|without|nobody)\b")
-_HEDGE_RE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|probably|might|may|could|likely|unless|whether|if)\b")
-_STATUS_WORDS_RE = re.compile(r"\btask\b|\bcompleted\b")
+_NEGATION_RE, _HEDGE_RE, _STATUS_WORDS_RE = re.compile(NEGATION), re.compile(HEDGE), re.compile(STATUS_WORDS)
 
 
 def _why_unreadable(clause: str) -> str:
@@ -346,6 +368,8 @@ def read_sentence(sentence: str, st: Reading) -> None:
     while pos < n:
         if w := _WRAPPER_RE.match(sentence, pos):
             pos = w.end()
+            if pos >= n:
+                return
         best: tuple[int, re.Match[str], Handler] | None = None
         for pattern, handler in _CLAUSE_RES:
             m = pattern.match(sentence, pos)
@@ -360,34 +384,6 @@ def read_sentence(sentence: str, st: Reading) -> None:
         best[2](st, best[1])
         c = _CONNECTOR_RE.match(sentence, best[0])
         pos = c.end() if c else best[0]
-
-
-def close_state(facts: dict[tuple[str, ...], Any], st: Reading) -> None:
-    """Add the states events and reports imply (see the module docstring); disagreements are contradictions.
-
-    Where the agent is at r and objects are said to be in or on r ("You are at toilet 1. A toiletpaper 1 is on the
-    toilet 1."), those objects are what it reports seeing there: the contents of r."""
-    at = facts.get(("at",))
-    if at is not None and ("contents", at) not in facts:
-        there = frozenset(k[1] for k, v in facts.items() if k[0] == "in" and v == at)
-        if there:
-            st.set(("contents", at), there)
-    for key, value in list(facts.items()):
-        if key[0] == "contents":
-            st.set(("at",), key[1])
-            for item in value:
-                st.set(("in", item), key[1])
-        elif key[0] == "open" or key[0] == "left":
-            st.set(("at",), key[1] if key[0] == "open" else value)
-        elif key[0] == "inventory":
-            for item in value:
-                st.set(("holds", item), True)
-        elif key[0] in EVENT_PROPERTY:
-            st.set((EVENT_PROPERTY[key[0]], key[1]), True)
-        elif key[0] == "examined":
-            for word in str(value).split(" and "):
-                if word.startswith("is "):
-                    st.set((word, key[1]), True)
 
 
 def say_key(key: tuple[str, ...]) -> str:

@@ -23,15 +23,16 @@ as "You open the cabinet 4. The cabinet 4 is open. In it, you see a cloth 2." Wh
 object moved and the place it went are different keys.
 
 The reader is a closed grammar: the text is normalised (Unicode NFKC, format characters such as zero-width spaces
-removed, case folded, articles dropped, contractions spelled out), the task-status line is read from the LAST line
-only, and every clause of the body must be one of the known forms (`alfworld_grammar`, several wordings, tenses
-and word orders). A clause that is not -- a negation ("you do not see a mug 1"), a failure ("you cannot ..."),
-a hedge ("either ... or"), a disclaimer, a status line elsewhere, a look-alike letter -- makes the text
-unreadable, and an unreadable prediction scores 0 with its reason; two clauses that disagree (open and closed)
-make it contradictory. What the reader cannot read is never a free 1: a prediction whose only problem is plain
-wording outside the grammar gets a stricter second reading (`alfworld_cues`: the same names in the same order, the
-same state words, no word of mood or denial) and agrees only if that reading agrees too.
-"""
+removed, case folded, articles dropped, contractions spelled out, asides that state nothing -- "(as expected)" -- and
+an echo of ALFWorld's command before its outcome -- 'You try "go to desk 1".' -- dropped, a numbered list over
+several lines read as one list, "the agent" or "the player" read as you, an arrow read as a sentence end), the
+task-status line is read from the LAST line only, and every clause of the body must be one of the known forms
+(`alfworld_grammar`, several wordings, tenses and word orders). A clause that is not -- a negation ("you do not see a
+mug 1"), a failure ("you cannot ..."), a hedge ("either ... or"), a disclaimer, a status line elsewhere, a look-alike
+letter -- makes the text unreadable, and an unreadable prediction scores 0 with its reason; two clauses that disagree
+(open and closed) make it contradictory. What the reader cannot read is never a free 1: a prediction whose only
+problem is plain wording outside the grammar gets a stricter second reading (`alfworld_cues`: the same names in the
+same order, the same state words, no word of mood or denial) and agrees only if that reading agrees too."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from reward_score.alfworld_cues import Cues, cue_differences, read_cues, why_not_cues
-from reward_score.alfworld_grammar import MISSING, UNREADABLE, Reading, close_state, read_sentence, say, say_key
+from reward_score.alfworld_grammar import MISSING, UNREADABLE, Reading, read_sentence, say, say_key
+from reward_score.alfworld_words import ASIDE, COMMAND, EVENT_PROPERTY, TAKE_V
 from reward_score.answer_format import STATUS_DONE, STATUS_NOT_DONE
 
 _DONE = STATUS_DONE.casefold().rstrip(".")
@@ -57,10 +59,13 @@ _CONTRACTIONS = (
 )  # fmt: skip
 _CONTRACTION_RES = tuple((re.compile(p), r) for p, r in _CONTRACTIONS)
 # Person and layout: a first-person narration says what the second-person one says; bullets and colons introduce
-# lists ("you see: - a mug 1 - a pen 2" is "you see a mug 1, a pen 2"; "the drawer 1: closed" is "... is closed").
+# lists ("you see: - a mug 1 - a pen 2" is "you see a mug 1, a pen 2"; "the drawer 1: closed" is "... is closed");
+# an arrow between clauses ("You arrive at sofa 1 -> On it, you see ...") ends a sentence.
 _LAYOUT = (
+    (r"\s*(?:-+>|=+>|[→⇒⟶➔➜⟹])\s*", ". "),
     (r"\bi am\b", "you are"), (r"\bi'm\b", "you are"), (r"\bi\b", "you"), (r"\bmy\b", "your"), (r"\bme\b", "you"),
-    (r"\bmyself\b", "yourself"), (r"(?:^|\s)[•*·\-](?=\s)", " , "),
+    (r"\bmyself\b", "yourself"), (r"(?:^|(?<=[.!?]))\s*[•*·\-](?=\s)", " "),  # a bullet opening a sentence
+    (r"(?:^|\s)[•*·\-](?=\s)", " , "),
     (r"\b(see|notice|find|spot|observe|carrying|holding|contains|holds|have|has)\s*[:,](?:\s*,)*", r"\1 "),
     (r"(?:(?<=[:;,])|(?<=see)|^)\s*\d{1,2}[.)]\s+(?=[a-z])", " , "),  # numbered list: "you see: 1. box 3; 2. pen 1"
     (r";\s*(?=(?:a |an |the )?[a-z]+ \d)", ", "),  # "; " before a name separates list items
@@ -74,13 +79,36 @@ _GERUNDS = {"arriving": "arrive", "opening": "open", "closing": "close", "pickin
             "taking": "take", "putting": "put", "placing": "place", "heating": "heat", "cooling": "cool",
             "cleaning": "clean", "slicing": "slice", "turning": "turn", "walking": "walk", "heading": "head",
             "going": "go", "reaching": "reach", "setting": "set", "dropping": "drop", "grabbing": "grab"}  # fmt: skip
+# The third person: "the agent" (or "the player") of a narration is you, and its verb is said in the second person.
+_AGENT = r"\b(?:agent|player)\b(?!'|\s*\d)"
+_ADV = r"(?:now|then|also|just|finally|quickly|still|currently|presently|carefully) "
+_SECOND_PERSON = {"is": "are", "was": "were", "has": "have", "does": "do"}
+
+
+def _second_person(m: re.Match[str]) -> str:
+    """ "agent sees" -> "you see", "player reaches" -> "you reach", "agent is" -> "you are"; other forms kept."""
+    verb = m["v"]
+    if verb in _SECOND_PERSON:
+        verb = _SECOND_PERSON[verb]
+    elif re.search(r"(?:ch|sh|x|z|ss|o)es$", verb):
+        verb = verb[:-2]
+    elif verb.endswith("ies") and len(verb) > 4:
+        verb = verb[:-3] + "y"
+    elif verb.endswith("s") and not verb.endswith("ss"):
+        verb = verb[:-1]
+    return f"you {m['a'] or ''}{verb}"
+
+
 _REWORDINGS = (
+    (r"\b(?:agent|player)'s\b", "your"), (rf"{_AGENT} (?P<a>{_ADV})?(?P<v>[a-z]+)", _second_person),
+    (_AGENT, "you"),
     (rf"({_E})'s (?:contents?|items|objects|things) (?:is|are) ", r"\1 holds "),
     (rf"\bwhat you see (on|in|inside) ({_E}) (?:is|are)\b", r"\1 \2 you see"),
     (rf"\bit is (on|in|inside) ({_E}) that you see\b", r"\1 \2 you see"),
     (rf"((?:on|in|inside) (?:{_E}|it)),? you are (?:seeing|looking at|spotting|noticing)\b", r"\1, you see"),
     (r"\byou are seeing\b", "you see"),
     (rf"({_E})'s (?:inside|interior|surface|top|front|door|drawer) (?:is|are) ", r"\1 is "),
+    (rf"\b({TAKE_V}) ({_E})'s ({_E})", r"\1 \3 from \2"),  # "you pick up the shelf 1's soapbar 1"
     (rf"({_E})'s ", r"\1 is "),
     (rf"\bit is (?:at )?({_E}) that you (arrive|arrived|reach|reached)(?: at)?(?=$|[,;.])", r"you \2 at \1"),
     (rf"\bit is ({_E}) that you (open|opened|close|closed|turn on|turn off|turned on|turned off)(?=$|[,;.])",
@@ -92,7 +120,7 @@ _REWORDINGS = (
     (r"\byou are (?:standing )?facing\b", "you are facing"),
     (r"\b(?:had|have) (?:seen|spotted|noticed)\b", "saw"),
     (r"\byou were (not )?(carrying|holding)\b", r"you are \1\2"),
-    (r"^(?:and|also|all right|alright)\b,?\s*", ""),
+    (r"^(?:and|also|all right|alright)\b,?\s*", ""), (r"\bhave not got\b", "do not have"),
 )  # fmt: skip
 _REWORDING_RES = tuple((re.compile(p), r) for p, r in _REWORDINGS)
 _COUNTS = {
@@ -120,6 +148,29 @@ _NUMBERED_RE = re.compile(r"(?<!\w)([a-z]+)\s*(?:#|number|no\.|n°)\s*0*(\d+)(?!
 _ARTICLE_RE = re.compile(r"(?<!\w)(?:a|an|the)(?!\w)")
 
 
+# Asides that state nothing ("(as expected)", ", unsurprisingly."), and a command echoed before its outcome
+# ('You try "go to toilet 1".', "After 'look', ...", '> inventory' on a line of its own): dropped.
+_ASIDE_RE = re.compile(rf"\s*\((?:{ASIDE})\)|,\s*(?:{ASIDE})(?=\s*(?:[,.;!?]|$))")
+_ECHO_RE = re.compile(
+    rf"(?:you (?:try|tried|type|typed|enter|entered|issue|issued|run|ran|do|did|execute|executed)|having done|after)"
+    rf" [\"'\u201c](?:{COMMAND})[\"'\u201d](?:\s*[.:,])?\s*"
+)
+_ECHO_LINE_RE = re.compile(rf">\s*(?:{COMMAND})")
+_LIST_ITEM_RE = re.compile(r"\d{1,2}[.)]\s+(?=[a-z])")  # a line "2. a pencil 2" of a numbered list
+
+
+def _join(lines: list[str]) -> str:
+    """Body lines as one text: a command echo line dropped, a numbered list's lines as the items of one list."""
+    out: list[str] = []
+    for line in lines:
+        if _ECHO_LINE_RE.fullmatch(line):
+            continue
+        if out and (m := _LIST_ITEM_RE.match(line)):
+            line = ("" if out[-1].endswith((".", "!", "?")) else ", ") + line[m.end() :]
+        out.append(line)
+    return " ".join(out)
+
+
 def normalise(text: str) -> str:
     """NFKC, format characters (zero-width spaces, bidi marks) removed, case folded, curly quotes straightened."""
     text = unicodedata.normalize("NFKC", text)
@@ -129,6 +180,7 @@ def normalise(text: str) -> str:
 
 def _clean_body(text: str) -> str:
     text = _EMPHASIS_RE.sub(r"\2", text)
+    text = _ECHO_RE.sub("", _ASIDE_RE.sub("", text))
     for pattern, repl in _CONTRACTION_RES:
         text = pattern.sub(repl, text)
     for pattern, repl in _LAYOUT_RES:
@@ -200,6 +252,35 @@ class WorldState:
         return problems + [f"second reading: {d}" for d in out] if out else []
 
 
+def close_state(facts: dict[tuple[str, ...], Any], st: Reading) -> None:
+    """Add the states events and reports imply (see the module docstring); disagreements are contradictions.
+
+    Where the agent is at r (or has opened or closed r) and objects are said to be in or on r ("You are at toilet 1.
+    A toiletpaper 1 is on the toilet 1.", "A pot 1 sits on the stoveburner 2."), those objects are what it reports
+    seeing there: the contents of r."""
+    at = facts.get(("at",)) or next((k[1] for k in facts if k[0] == "open"), None)  # "you open r. x is in it."
+    if at is not None and ("contents", at) not in facts:
+        there = frozenset(k[1] for k, v in facts.items() if k[0] == "in" and v == at)
+        if there:
+            st.set(("contents", at), there)
+    for key, value in list(facts.items()):
+        if key[0] == "contents":
+            st.set(("at",), key[1])
+            for item in value:
+                st.set(("in", item), key[1])
+        elif key[0] == "open" or key[0] == "left":
+            st.set(("at",), key[1] if key[0] == "open" else value)
+        elif key[0] == "inventory":
+            for item in value:
+                st.set(("holds", item), True)
+        elif key[0] in EVENT_PROPERTY:
+            st.set((EVENT_PROPERTY[key[0]], key[1]), True)
+        elif key[0] == "examined":
+            for word in str(value).split(" and "):
+                if word.startswith("is "):
+                    st.set((word, key[1]), True)
+
+
 def _lines(text: str) -> list[str]:
     return [line for line in (" ".join(raw.split()) for raw in text.split("\n")) if line]
 
@@ -230,7 +311,7 @@ def read_state(text: str) -> WorldState:
     status = _status_of_line(lines[-1]) if lines else None
     body_lines = lines[:-1] if status is not None else lines
     st = Reading()
-    body = " ".join(body_lines)
+    body = _join(body_lines)
     cues = Cues((), frozenset())
     if body.startswith("available commands:"):  # the `help` text: a fixed listing, compared word for word
         st.set(("help",), " ".join(body.split()))

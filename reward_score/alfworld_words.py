@@ -10,7 +10,7 @@ import re
 
 ENT = r"(?<!\w)[a-z]+ \d+(?!\w)"
 ENT_RE = re.compile(ENT)
-SEP = r"(?:\s*,\s*(?:and\s+)?|\s+(?:and|plus|as well as|along with|together with)\s+)"
+SEP = r"(?:\s*,\s*(?:and\s+)?(?:also\s+)?|\s+(?:and|and also|plus|as well as|along with|together with)\s+)"
 LIST = rf"{ENT}(?:{SEP}{ENT})*"
 NOTHING = r"nothing(?: at all)?|no objects?|no items?|not anything|none"
 
@@ -63,15 +63,15 @@ NEAR = words(
 OPEN_V = words(
               "open|opened|pull open|pulled open|swing open|swung open|open up|opened up|pry open"
               "|pried open|throw open|threw open|unlatch|unlatched|lift open|lifted open|push open"
-              "|pushed open|slide open|slid open|flip open|flipped open"
+              "|pushed open|slide open|slid open|flip open|flipped open|yank open|yanked open|tug open|tugged open"
           )  # fmt: skip
 CLOSE_V = words(
                "close|closed|shut|close up|closed up|push shut|pushed shut|slide shut|slid shut|swing shut"
-               "|swung shut|pull shut|pulled shut|snap shut|snapped shut"
+               "|swung shut|pull shut|pulled shut|snap shut|snapped shut|slam shut|slammed shut"
            )  # fmt: skip
 MOVE_V = words(
               "pull|pulled|swing|swung|push|pushed|slide|slid|flip|flipped|lift|lifted|pry|pried|snap"
-              "|snapped|ease|eased"
+              "|snapped|ease|eased|tug|tugged|yank|yanked|slam|slammed|pop|popped"
           )  # fmt: skip
 OPEN_ADJ = words("open|opened|ajar|wide open|open now|now open|opened up")
 CLOSED_ADJ = words(
@@ -81,7 +81,8 @@ CLOSED_ADJ = words(
 TAKE_V = words(
               "pick up|picked up|take|took|taken|grab|grabbed|lift|lifted|retrieve|retrieved|collect"
               "|collected|get|got|remove|removed|take out|took out|pull|pulled|pick|picked|snatch|snatched"
-              "|fetch|fetched|pluck|plucked|lift up|lifted up|scoop up|scooped up"
+              "|fetch|fetched|pluck|plucked|lift up|lifted up|scoop up|scooped up|snag|snagged|nab|nabbed|seize"
+              "|seized|yank|yanked|swipe|swiped"
           )  # fmt: skip
 FROM = words(
             "from|off|off of|out of|from inside|from on|from top of|from off|from in|from within"
@@ -90,7 +91,8 @@ FROM = words(
 PUT_V = words(
              "move|moved|put|placed|place|set|drop|dropped|leave|left|deposit|deposited|stow|stowed|lay"
              "|laid|rest|rested|return|returned|position|positioned|transfer|transferred|slide|slid|store"
-             "|stored|bring|brought|carry|carried|take|took|tuck|tucked"
+             "|stored|bring|brought|carry|carried|take|took|tuck|tucked|stick|stuck|pop|popped|slip|slipped|toss"
+             "|tossed|plonk|plonked|plop|plopped|pop back|popped back"
          )  # fmt: skip
 TO = words(
           "to|on|onto|in|into|inside|on top of|atop|upon|in or on|down on|down in|down onto|back on"
@@ -127,20 +129,27 @@ OFF_V = words(
              "|click off|clicked off"
          )  # fmt: skip
 TOGGLE_V = words("turn|turned|switch|switched|flip|flipped|power|powered|click|clicked")
-CARRY = words(
-             "carrying|holding|carry|hold|have|are carrying|are holding|have got|are now carrying"
-             "|are now holding|now carry|now hold|now have|are still carrying|are still holding|still have"
-             "|still hold"
-         )  # fmt: skip
-EMPTY_HANDED = words(
-    "you are not carrying anything|you are not holding anything|you carry nothing"
-    "|you hold nothing|you are carrying nothing|you are holding nothing|you are empty-handed"
-    "|you are empty handed|your hands are empty|you do not have anything|you have nothing"
-    "|you have nothing in your hands|you have nothing in your hand|nothing is in your hands"
-    "|nothing is in your hand|you carry no objects|you are not carrying any objects"
-    "|you are not holding any objects|your inventory is empty|you are carrying no objects"
-    "|you do not carry anything|you do not hold anything|you have no objects|your hands are free"
-    "|you hold no objects|you are not carrying anything at all"
+# Adverbs of the present between "you are" and a state ("you are currently not carrying anything"): they add no fact.
+STILL = r"(?:(?:currently|presently|now|still|at present|at the moment|at this point) )?"
+HAVING = words("carrying|holding|in possession of")
+ANY = r"(?:anything|any objects?|any items?|any things?)(?: at all)?"
+CARRY = alt(
+    rf"are {STILL}{HAVING}",
+    *"carrying|holding|carry|hold|have|are carrying|are holding|have got|are now carrying|are now holding|now carry"
+    "|now hold|now have|are still carrying|are still holding|still have|still hold".split("|"),
+)
+EMPTY_HANDED = alt(
+    *(
+        "you are not carrying anything|you are not holding anything|you carry nothing"
+        "|you hold nothing|you are carrying nothing|you are holding nothing|you are empty-handed"
+        "|you are empty handed|your hands are empty|you do not have anything|you have nothing"
+        "|you have nothing in your hands|you have nothing in your hand|nothing is in your hands"
+        "|nothing is in your hand|you carry no objects|you are not carrying any objects"
+        "|you are not holding any objects|your inventory is empty|you are carrying no objects"
+        "|you do not carry anything|you do not hold anything|you have no objects|your hands are free"
+        "|you hold no objects|you are not carrying anything at all|hands empty|hands are empty|hands free|empty-handed"
+    ).split("|"),
+    rf"you are {STILL}not {HAVING} {ANY}",  # "not" right before the verb of having: the empty inventory
 )
 NOTHING_HAPPENS = words(
     "nothing happens|nothing happened|nothing changes|nothing changed|nothing at all happens"
@@ -151,10 +160,69 @@ NOTHING_HAPPENS = words(
 )
 
 
-SPECIAL = words("special|remarkable|unusual|noteworthy|interesting|out of ordinary|notable")
+SPECIAL = words("special|remarkable|unusual|noteworthy|interesting|out of ordinary|notable|of note|of interest")
+ABOUT = words("about|regarding|concerning|as regards|with regard to|in regard to")
 PROPS = r"(?:(?:hot|cool|cold|clean|sliced|and)\s*)+"
 SWITCH_ADJ_ON = words("on|turned on|switched on|lit|powered on|now on|on now")
 SWITCH_ADJ_OFF = words("off|turned off|switched off|powered off|now off|off now|unlit")
 # Where a `look` puts what lies by the receptacle faced, and how a passive says something is seen.
 BESIDE_IT = r"(?:next to|beside|near|alongside|close to|by) it"
 VISIBLE = r"(?:can be seen|is visible|are visible|is seen|are seen)"
+# A clause that adds to what was just listed there ("A pen 2 is there as well.", "You also see a mug 1 there.").
+_THERE = r"(?:there|here|in there|in it|on it|inside it|inside|on top of it)"
+THERE_TOO = rf"(?:also {_THERE}|{_THERE} (?:too|as well|also))"
+THERE = r"(?: (?:there|here|in there|on it|in it|inside|on top))?(?: too| as well)?"
+# Participle clauses of moving and taking ("Moving the book 1 to the sofa 1, ...", "having put ..."): events by you.
+_WHEN = r"(?:after |upon |on |while )?"
+PUT_ING = _WHEN + words(
+    "moving|putting|placing|setting|dropping|depositing|stowing|laying|resting|returning|positioning|transferring"
+    "|sliding|storing|bringing|carrying|taking|tucking|sticking|popping|slipping|tossing"
+)
+TAKE_ING = _WHEN + words(
+    "picking up|taking|grabbing|lifting|retrieving|collecting|getting|removing|taking out|pulling|snatching|fetching"
+    "|plucking|scooping up|lifting up|snagging|nabbing|seizing|yanking"
+)
+# Posture verbs report where something is found, as what is seen there ("A pot 1 sits on the stoveburner 2.").
+POSTURE = words(
+    "sits|sit|lies|lie|rests|rest|stands|stand|is sitting|are sitting|is lying|are lying|is resting|are resting"
+    "|is standing|are standing|is situated|are situated|is located|are located"
+)
+# Labels of a telegraphic list ("Items: mug 1", "Contents: none", "Nearby: none", "Carrying: nothing").
+CONTENTS_LABEL = words("items|contents|objects|things|inside|in there|on top")
+AROUND_LABEL = words(
+    "looking quickly around you|looking quickly around|looking around you|looking around|around you|nearby"
+    "|all around|surroundings"
+)
+INVENTORY_LABEL = words("your inventory|inventory|carrying|holding|in hand|in hands|in your hand|in your hands")
+# Asides that comment on the narration and state nothing ("(as expected)", "unsurprisingly, ..."): dropped.
+ASIDE = words(
+    "as expected|as you would expect|as you'd expect|as one would expect|as anticipated|unsurprisingly|naturally"
+    "|of course|predictably|take note|note|so far so good|no surprises here|no surprise there|no surprise"
+    "|for what it is worth|for what it's worth|as usual|sure enough"
+)
+# ALFWorld's commands (`alfworld/data/alfred.twl2`): a prediction may echo the command before its outcome
+# ('> inventory', 'You try "go to toilet 1".'); the echo states nothing and is dropped.
+COMMAND = (
+    rf"(?:go to|open|close|examine|use|toggle|take|move|put|heat|cool|clean|slice) (?:the )?{ENT}"
+    rf"(?: (?:from|to|in|on|in/on|with) (?:the )?{ENT})?|look|inventory|help"
+)
+# Words before a clause that add no fact: discourse markers and asides ("okay, ..."), labels ("Observation: ..."),
+# reporting clauses ("you notice that", "checking your inventory, you find that", "a check of ... shows that").
+_CHECK = (
+    r"(?:(?:after |upon |on )?checking|having checked|you check|you checked"
+    r"|(?:quick )?(?:check|look|glance) (?:of|at))"
+)
+_REPORT = r"(?:notice|see|find|realise|realize|observe|note|can see|discover|can tell|gather|learn)"
+WRAPPER = (
+    r"(?:(?:okay|ok|alright|right|well|now|so|then|next|also|and|as a result|after that|at this point|here|finally"
+    r"|in short|in summary|summary|to sum up|in sum|in brief|all in all|to summarise|to summarize|in a nutshell|recap"
+    rf"|first|{ASIDE}|(?:next |predicted |new |resulting )?(?:observation|result|outcome|feedback)),\s*)+"
+    rf"|(?:{_CHECK} your (?:inventory|hands?),?\s*(?:and\s+)?(?:you\s+)?|you\s+){_REPORT} that\s+"
+    rf"|{_CHECK} your (?:inventory|hands?) (?:shows|reveals|confirms|indicates|tells you) that\s+"
+    r"|it (?:appears|seems) that\s+"
+)
+CONNECTOR = r"\s*(?:[,;:]\s*)*(?:(?:and|then|where|which|so|also|after that|afterwards|and then|while)\s+(?:[,]\s*)?)*"
+# Words that make a clause that is not in the grammar a named problem rather than plain "unreadable".
+NEGATION = r"\b(?:not|no|never|nor|neither|none|cannot|unable|fail|fails|failed|without|nobody)\b"
+HEDGE = r"\b(?:or|either|maybe|perhaps|possibly|probably|might|may|could|likely|unless|whether|if)\b"
+STATUS_WORDS = r"\btask\b|\bcompleted\b"

@@ -17,6 +17,7 @@ from experiments.alfworld_wm_cpu.workdir import Run
 from experiments.alfworld_wm_cpu_v2 import analysis
 from experiments.alfworld_wm_cpu_v2.figures import draw
 
+MODELS = {"smollm2": "SmolLM2-135M-Instruct", "tiny": "the tiny random-weight test model"}
 LABELS = {
     "base": "base (format warm-up)",
     "rwml_filter": "RWML, easy-sample filter",
@@ -40,11 +41,35 @@ def gain(x: float) -> str:
     return "none (too few triplets)" if math.isnan(x) else f"{x:.3f}"
 
 
+def limits(p: dict[str, Any] | None, cfg: Any) -> list[str]:
+    """The design's limits, each with its figure from the result files where there is one."""
+    lines = [
+        f"- One model ({MODELS.get(cfg.model, cfg.model)}) on CPU, {cfg.rwml.steps} GRPO steps of "
+        f"{cfg.rwml.prompts_per_step} prompts x {cfg.rwml.group}: nothing here says what RWML does for a 7B model over "
+        "hundreds of steps (the paper's setting).",
+        "- Held-out triplets come from the expert's episodes with random and stale actions, not from a trained "
+        "policy's: a policy's own mistakes may be distributed differently.",
+        "- The reward is also the metric: a gain measures agreement with this project's state reader and embedder, "
+        "which can share blind spots with the training signal (the exact-match column does not).",
+    ]
+    if p is not None:
+        h = p["heldout"]
+        lines.append(
+            f"- Scenes: {h['heldout_scenes'] - h['heldout_scenes_not_in_training']} of the {h['heldout_scenes']} "
+            "held-out scenes also occur in training games (other tasks in the same rooms); the scene-disjoint table "
+            "is the cleaner test of generalisation, and it is not powered."
+        )
+        short = {k: v["short"] for k, v in p["per_kind"].items() if v["short"] > 0}
+        if short:
+            lines.append(f"- Fewer held-out triplets than the power calculation wanted: {short}.")
+    return lines
+
+
 def code_lines(versions: list[dict[str, Any]] | None) -> list[str]:
     if not versions:
         return ["(none recorded)"]
     return [f"- `{v['commit'][:12]}`{' (with uncommitted changes)' if v['dirty'] else ''}, from {v['first_used']}"
-            for v in versions]  # fmt: skip
+            + (f": {v['note']}" if v.get("note") else "") for v in versions]  # fmt: skip
 
 
 def load(path: Path) -> dict[str, Any] | None:
@@ -210,6 +235,10 @@ def write(run: Run) -> Path:
         *curves_section(run),
         "",
         *[f"![{f.stem}](figures/{f.name})" for f in figs],
+        "",
+        "## What this does not show",
+        "",
+        *limits(load(results / "power.json"), cfg),
         "",
         "## Code versions this run used (results/code_versions.json)",
         "",
