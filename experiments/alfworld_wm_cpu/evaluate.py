@@ -69,8 +69,8 @@ def reward_settings_used() -> dict[str, Any]:
     return {"model": s.model, "mode": s.mode_for(ENV), "tau": s.tau_for(ENV), "budget_tokens": s.budget_for(ENV)}
 
 
-def score(rows: list[dict[str, Any]], responses: list[str]) -> list[dict[str, Any]]:
-    """One record per sample (metrics.sample_record): the default reward, binary at the default tau, cosine."""
+def three_scores(rows: list[dict[str, Any]], responses: list[str]) -> tuple[list[dict], list[dict], list[dict]]:
+    """Each response scored against its row by the default reward, binary at the default tau, and cosine."""
     sources = [r["data_source"] for r in rows]
     truths = [r["reward_model"]["ground_truth"] for r in rows]
     infos = [r["extra_info"] for r in rows]
@@ -78,6 +78,14 @@ def score(rows: list[dict[str, Any]], responses: list[str]) -> list[dict[str, An
     default = compute_score_batch(sources, responses, truths, infos)
     binary = compute_score_batch(sources, responses, truths, infos, mode="binary", tau=tau)
     cosine = compute_score_batch(sources, responses, truths, infos, mode="cosine")
+    return default, binary, cosine
+
+
+def score(rows: list[dict[str, Any]], responses: list[str]) -> list[dict[str, Any]]:
+    """One record per sample (metrics.sample_record): the default reward, binary at the default tau, cosine."""
+    truths = [r["reward_model"]["ground_truth"] for r in rows]
+    infos = [r["extra_info"] for r in rows]
+    default, binary, cosine = three_scores(rows, responses)
     return [
         metrics.sample_record(resp, truth, info.get("action", ""), d["score"], b["score"], c["score"])
         for resp, truth, info, d, b, c in zip(responses, truths, infos, default, binary, cosine, strict=True)

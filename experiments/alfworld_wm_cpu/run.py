@@ -34,13 +34,12 @@ if str(REPO) not in sys.path:
 
 import numpy as np  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from omegaconf import OmegaConf  # noqa: E402
 
 from data_prep.atomic_file import write_atomic  # noqa: E402
 from data_prep.cli_errors import ArgumentParser, UsageError, run_cli  # noqa: E402
 from experiments.alfworld_wm_cpu import evaluate, metrics, report  # noqa: E402
 from experiments.alfworld_wm_cpu.trainings import rwml, sft  # noqa: E402
-from experiments.alfworld_wm_cpu.workdir import Run, done, mark  # noqa: E402
+from experiments.alfworld_wm_cpu.workdir import Run, done, load_config, mark  # noqa: E402
 from recipe.rwml.train_log import parse_steps  # noqa: E402
 from reward_score import compute_score_batch  # noqa: E402
 
@@ -224,11 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=str(HERE / "config.yaml"), help="config.yaml, or a file of overrides")
     parser.add_argument("--report-only", action="store_true", help="rewrite README.md from the results so far")
     args = parser.parse_args(argv)
-    cfg = OmegaConf.load(HERE / "config.yaml")
-    if Path(args.config).resolve() != (HERE / "config.yaml").resolve():
-        if not Path(args.config).is_file():
-            raise UsageError(f"no config file {args.config}", "--config", "give a yaml of overrides like smoke.yaml")
-        cfg = OmegaConf.merge(cfg, OmegaConf.load(args.config))
+    cfg = load_config(HERE / "config.yaml", args.config)
     run = Run(cfg)
     if args.report_only:
         report.write(run.report_dir, cfg, run.timings)

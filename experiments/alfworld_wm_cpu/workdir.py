@@ -53,6 +53,19 @@ class Run:
             raise UsageError(f"stage {name} failed (exit {rc})", where, "read its log, fix, rerun to resume")
 
 
+def load_config(default: Path, given: str) -> Any:
+    """The experiment's config.yaml (`default`), with the overrides file `given` merged on top when it is another
+    file (a smoke.yaml)."""
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(default)
+    if Path(given).resolve() != default.resolve():
+        if not Path(given).is_file():
+            raise UsageError(f"no config file {given}", "--config", "give a yaml of overrides like smoke.yaml")
+        cfg = OmegaConf.merge(cfg, OmegaConf.load(given))
+    return cfg
+
+
 def done(path: Path) -> bool:
     return path.with_name(path.name + ".done").exists() and path.exists()
 

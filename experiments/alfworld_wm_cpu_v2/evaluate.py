@@ -23,11 +23,10 @@ from tqdm import tqdm
 
 from data_prep.atomic_file import write_json_atomic
 from data_prep.cli_errors import ArgumentParser, UsageError, run_cli
-from experiments.alfworld_wm_cpu.evaluate import load_model, reward_settings_used
+from experiments.alfworld_wm_cpu.evaluate import load_model, reward_settings_used, three_scores
 from experiments.alfworld_wm_cpu_v2.data import triplet_hash
 from experiments.alfworld_wm_cpu_v2.kinds import row_kind, scene_of
 from experiments.alfworld_wm_cpu_v2.stats import wilson
-from reward_score import compute_score_batch
 from reward_score.answer_format import parse_response, status_of
 
 METRICS = ("reward", "binary", "cosine", "exact", "format", "status", "truncated", "format_error")
@@ -86,14 +85,8 @@ def _norm(text: str) -> str:
 
 def score(rows: list[dict[str, Any]], outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One record per triplet: its hash, kind, scene, and every metric in METRICS (0/1 except cosine)."""
-    sources = [r["data_source"] for r in rows]
-    responses = [o["response"] for o in outputs]
     truths = [r["reward_model"]["ground_truth"] for r in rows]
-    infos = [r["extra_info"] for r in rows]
-    tau = reward_settings_used()["tau"]
-    default = compute_score_batch(sources, responses, truths, infos)
-    binary = compute_score_batch(sources, responses, truths, infos, mode="binary", tau=tau)
-    cosine = compute_score_batch(sources, responses, truths, infos, mode="cosine")
+    default, binary, cosine = three_scores(rows, [o["response"] for o in outputs])
     records = []
     for i, (row, out, truth) in enumerate(zip(rows, outputs, truths, strict=True)):
         prediction = parse_response(out["response"]).prediction

@@ -38,7 +38,7 @@ from data_prep.cli_errors import ArgumentParser, UsageError, run_cli  # noqa: E4
 from experiments.alfworld_wm_cpu.evaluate import forgetting  # noqa: E402
 from experiments.alfworld_wm_cpu.run import base_model  # noqa: E402
 from experiments.alfworld_wm_cpu.trainings import sft  # noqa: E402
-from experiments.alfworld_wm_cpu.workdir import Run, done  # noqa: E402
+from experiments.alfworld_wm_cpu.workdir import Run, done, load_config  # noqa: E402
 from experiments.alfworld_wm_cpu_v2 import data, gate, power, report  # noqa: E402
 from experiments.alfworld_wm_cpu_v2.evaluate import evaluate  # noqa: E402
 from experiments.alfworld_wm_cpu_v2.trainings import run_name, rwml  # noqa: E402
@@ -142,11 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--until", choices=STAGES, default="arms", help="stop after this stage")
     parser.add_argument("--report-only", action="store_true", help="rewrite README.md from the results so far")
     args = parser.parse_args(argv)
-    cfg = OmegaConf.load(HERE / "config.yaml")
-    if Path(args.config).resolve() != (HERE / "config.yaml").resolve():
-        if not Path(args.config).is_file():
-            raise UsageError(f"no config file {args.config}", "--config", "give a yaml of overrides like smoke.yaml")
-        cfg = OmegaConf.merge(cfg, OmegaConf.load(args.config))
+    cfg = load_config(HERE / "config.yaml", args.config)
     run = Run(cfg)
     if args.report_only:
         report.write(run)
