@@ -41,6 +41,23 @@ def gain(x: float) -> str:
     return "none (too few triplets)" if math.isnan(x) else f"{x:.3f}"
 
 
+def status(run: Run, results: Path) -> str:
+    """Which stages have results, and how far the easy-sample filter is (its cache holds one line per prompt)."""
+    steps = {"gate": results / "gate.json", "power": results / "power.json", "base": results / "eval" / "base.json",
+             "sweep": results / "sweep.json"}  # fmt: skip
+    done = [name for name, f in steps.items() if f.is_file()]
+    arms = sorted(f.stem for f in (results / "eval").glob("*_s[0-9]*.json") if not f.stem.startswith("sweep"))
+    cache = run.path("data", "filter_cache.jsonl")
+    scored = max(0, len(cache.read_text().splitlines()) - 1) if cache.is_file() else 0
+    parts = [
+        f"stages with results: {', '.join(done) or 'none yet'}",
+        f"trained runs evaluated: {', '.join(arms) or 'none'}",
+    ]
+    if "gate" not in done:
+        parts.append(f"easy-sample filter: {scored} of {run.cfg.data.pool} pool prompts scored")
+    return "; ".join(parts) + "."
+
+
 def limits(p: dict[str, Any] | None, cfg: Any) -> list[str]:
     """The design's limits, each with its figure from the result files where there is one."""
     lines = [
@@ -201,6 +218,8 @@ def write(run: Run) -> Path:
         "",
         "Written by `run.py` from `results/` (nothing typed in). Rerun `make experiment-v2` to resume; "
         "`run.py --report-only` rewrites this file.",
+        "",
+        f"**Status:** {status(run, results)}",
         "",
         "## Hypotheses and verdicts",
         "",
