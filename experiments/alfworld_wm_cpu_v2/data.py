@@ -85,8 +85,9 @@ def sweep_rows(run: Run, wm_train: Path) -> list[dict[str, Any]]:
 
 def heldout_candidates(run: Run, wm_eval: Path, wm_train: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Every held-out triplet once, none whose content also occurs among the training triplets; with the counts."""
-    train_hashes = {r["extra_info"]["hash"] for r in read_rows(wm_train / "train.parquet", wm_train / "val.parquet")}
-    train_scenes = {r["extra_info"]["scene"] for r in read_rows(wm_train / "train.parquet", wm_train / "val.parquet")}
+    train = read_rows(wm_train / "train.parquet", wm_train / "val.parquet")
+    train_hashes = {r["extra_info"]["hash"] for r in train}
+    train_scenes = {r["extra_info"]["scene"] for r in train}
     seen: set[str] = set()
     rows, dropped_train, dropped_dup = [], 0, 0
     for r in read_rows(wm_eval / "train.parquet", wm_eval / "val.parquet"):
