@@ -109,6 +109,23 @@ def _fragment_attacks(body: str, status: str) -> list[Attack]:
     return out
 
 
+def _layout_attacks(body: str, status: str, flipped: str | None) -> list[Attack]:
+    """Presentation the reader takes off (`reward_score/alfworld_layout.py`) used to hide a false or denied state:
+    a mark of denial, a quoted observation called false, the last sentence asked rather than said, a table whose
+    header says nothing known, a wrong state in a code fence."""
+    out = [
+        Attack("layout: mark of denial", f"\u274c {body}\n{status}", ("negation", "hedge")),
+        Attack("layout: quoted, then called false", f'"{body}" is false.\n{status}',
+               ("negation", "unreadable", "hedge")),
+        Attack("layout: last sentence asked", f"{body.rstrip('.')}?\n{status}", ("question", "help")),
+        Attack("layout: table of unknown header", f"| observation | true? |\n|---|---|\n| {body} | no |\n{status}",
+               ("unreadable", "question", "hedge")),
+    ]  # fmt: skip
+    if flipped is not None and split_status(flipped)[0] != body:
+        out.append(Attack("layout: wrong state in a code fence", f"```\n{split_status(flipped)[0]}\n```\n{status}"))
+    return out
+
+
 def attacks(pair: BranchPair, scene: Sequence[str], rng: random.Random) -> list[Attack]:
     """The adversarial predictions for one real transition (the classes that apply to it)."""
     real = pair.next_state
@@ -177,6 +194,7 @@ def attacks(pair: BranchPair, scene: Sequence[str], rng: random.Random) -> list[
             if hidden != flip_body:
                 out.append(Attack("wrong fact hidden by zero-width spaces", f"{hidden}\n{flip_status}"))
     out.extend(_fragment_attacks(body, status))
+    out.extend(_layout_attacks(body, status, flipped[1] if flipped is not None else None))
     swapped_object = swap_object(real, scene, rng)
     if swapped_object is not None:
         out.append(Attack("object swapped", swapped_object))

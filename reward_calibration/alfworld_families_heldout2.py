@@ -21,6 +21,7 @@ from reward_calibration.family_framework import (
     Family,
     Sentence,
     Transition,
+    be,
     capital,
     family,
     in_on,
@@ -30,10 +31,6 @@ from reward_calibration.family_framework import (
 )
 
 _LISTS = ("on", "in_it", "next_to", "around")
-
-
-def _be(s: Sentence) -> str:
-    return "are" if len(s.items) > 1 else "is"
 
 
 # -- discourse markers ------------------------------------------------------------------------------------------
@@ -112,7 +109,7 @@ def _possessive(sents: list[Sentence], rng: random.Random, tr: Transition) -> st
             where = s.a if s.kind == "on" else named
             if s.items:
                 noun = rng.choice(("contents", "contents", "items")) if len(s.items) > 1 else "content"
-                new = f"The {where}'s {noun} {_be(s)} {s.listed}."
+                new = f"The {where}'s {noun} {be(s)} {s.listed}."
             else:
                 new = f"The {where}'s {'inside' if inside(where) or s.kind == 'in_it' else 'surface'} is empty."
         elif s.kind in ("is_open", "is_closed"):
@@ -231,11 +228,11 @@ def _reporting_rule(s: Sentence, rng: random.Random) -> str | None:
     if s.kind == "on":
         if not s.items:
             return f"{report} there is nothing {in_on(s.a)} the {s.a}."
-        return f"{report} {s.listed} {_be(s)} {in_on(s.a)} the {s.a}."
+        return f"{report} {s.listed} {be(s)} {in_on(s.a)} the {s.a}."
     if s.kind == "in_it":
-        return f"{report} {s.listed} {_be(s)} in it." if s.items else f"{report} there is nothing in it."
+        return f"{report} {s.listed} {be(s)} in it." if s.items else f"{report} there is nothing in it."
     if s.kind == "next_to" and s.items:
-        return f"{report} {s.listed} {_be(s)} next to it."
+        return f"{report} {s.listed} {be(s)} next to it."
     if s.kind == "carrying":
         return f"{report} you are carrying {s.listed}."
     if s.kind == "not_carrying":
@@ -267,12 +264,12 @@ def _cleft_rule(s: Sentence, rng: random.Random) -> str | None:
         return f"It is the {s.a} that you slice with the {s.b}."
     if s.kind == "on" and s.items:
         return rng.choice(
-            (f"What you see on the {s.a} {_be(s)} {s.listed}.", f"It is on the {s.a} that you see {s.listed}.")
+            (f"What you see on the {s.a} {be(s)} {s.listed}.", f"It is on the {s.a} that you see {s.listed}.")
         )
     if s.kind == "in_it" and s.items:
-        return f"What you see in it {_be(s)} {s.listed}."
+        return f"What you see in it {be(s)} {s.listed}."
     if s.kind == "next_to" and s.items:
-        return f"What you see next to it {_be(s)} {s.listed}."
+        return f"What you see next to it {be(s)} {s.listed}."
     if s.kind == "carrying":
         return f"What you are carrying is {s.listed}."
     return None

@@ -24,37 +24,22 @@ from reward_calibration.family_framework import (
     Family,
     Sentence,
     Transition,
+    after,
     all_known,
     capital,
     family,
     in_on,
     inside,
-    say,
+    next_of_kind,
     stepwise,
+    things,
 )
 
 _RESULT = {"heat": "hot", "cool": "cool", "clean": "clean"}
 
 
-def _things(s: Sentence) -> str:
-    """The sentence's listed things with a/an by the sound ('an apple 1, and a knife 1'), or 'nothing'."""
-    return say(s.items, "an", oxford=len(s.items) > 2)
-
-
 def _many(s: Sentence) -> bool:
     return len(s.items) > 1
-
-
-def _after(sents: list[Sentence], i: int, *kinds: str) -> Sentence | None:
-    """The sentence after sents[i] when it is of one of `kinds` and names the same receptacle."""
-    if i + 1 < len(sents) and sents[i + 1].kind in kinds and sents[i + 1].a == sents[i].a:
-        return sents[i + 1]
-    return None
-
-
-def _next(sents: list[Sentence], i: int, kind: str) -> Sentence | None:
-    """The sentence after sents[i] when it is of `kind` (whatever it names)."""
-    return sents[i + 1] if i + 1 < len(sents) and sents[i + 1].kind == kind else None
 
 
 # -- participle clauses -----------------------------------------------------------------------------------------
@@ -70,20 +55,20 @@ def _participle(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str,
             (f"Having arrived at {s.a}", f"Upon arriving at the {s.a}", f"Arriving at the {s.a}",
              f"After arriving at {s.a}")
         )  # fmt: skip
-        on, state = _after(sents, i, "on"), _after(sents, i, "is_open", "is_closed")
+        on, state = after(sents, i, "on"), after(sents, i, "is_open", "is_closed")
         if on:
-            new, step = f"{lead}, you see {_things(on)} {in_on(s.a)} it.", 2
+            new, step = f"{lead}, you see {things(on)} {in_on(s.a)} it.", 2
         elif state:
             new, step = f"{lead}, you find it {'open' if state.kind == 'is_open' else 'closed'}.", 2
-    elif s.kind == "open" and _after(sents, i, "is_open") and (seen := _next(sents, i + 1, "in_it")):
+    elif s.kind == "open" and after(sents, i, "is_open") and (seen := next_of_kind(sents, i + 1, "in_it")):
         lead = rng.choice(("Having opened", "After opening", "Upon opening"))
-        new, step = f"{lead} the {s.a}, you see {_things(seen)} inside it.", 3
-    elif s.kind == "middle" and (around := _next(sents, i, "around")):
-        new, step = f"Standing in the middle of a room and looking quickly around, you see {_things(around)}.", 2
-    elif s.kind == "facing" and (beside := _next(sents, i, "next_to")):
-        new, step = f"Facing the {s.listed}, you see {_things(beside)} next to it.", 2
+        new, step = f"{lead} the {s.a}, you see {things(seen)} inside it.", 3
+    elif s.kind == "middle" and (around := next_of_kind(sents, i, "around")):
+        new, step = f"Standing in the middle of a room and looking quickly around, you see {things(around)}.", 2
+    elif s.kind == "facing" and (beside := next_of_kind(sents, i, "next_to")):
+        new, step = f"Facing the {s.listed}, you see {things(beside)} next to it.", 2
     elif s.kind == "on":
-        new = f"Looking at the {s.a}, you see {_things(s)} {in_on(s.a)} it."
+        new = f"Looking at the {s.a}, you see {things(s)} {in_on(s.a)} it."
     elif s.kind == "is_closed" and i == 0:
         new = f"Looking at the {s.a}, you see that it is closed."
     elif s.kind == "pick":
@@ -101,7 +86,7 @@ def _participle(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str,
     elif s.kind == "special":
         new = f"Examining the {s.a} closely, you find nothing special about it."
     elif s.kind == "carrying":
-        new = f"Checking your inventory, you find that you are carrying {_things(s)}."
+        new = f"Checking your inventory, you find that you are carrying {things(s)}."
     elif s.kind == "not_carrying":
         new = "Checking your inventory, you find that you are not carrying anything."
     elif s.kind == "nothing":
@@ -118,22 +103,22 @@ def _with_absolute(sents: list[Sentence], i: int, rng: random.Random) -> tuple[s
     you.', 'You are standing with a vase 1 in your hand.'"""
     s = sents[i]
     new, step = s.text, 1
-    if s.kind == "arrive" and (on := _after(sents, i, "on")):
+    if s.kind == "arrive" and (on := after(sents, i, "on")):
         where = in_on(s.a) if inside(s.a) else rng.choice(("on", "on", "on top of"))
-        new, step = f"You arrive at {s.a}, with {_things(on)} {where} it.", 2
-    elif s.kind == "open" and _after(sents, i, "is_open") and (seen := _next(sents, i + 1, "in_it")):
+        new, step = f"You arrive at {s.a}, with {things(on)} {where} it.", 2
+    elif s.kind == "open" and after(sents, i, "is_open") and (seen := next_of_kind(sents, i + 1, "in_it")):
         if rng.random() < 0.5:
-            new, step = f"You open the {s.a}, with {_things(seen)} inside.", 3
+            new, step = f"You open the {s.a}, with {things(seen)} inside.", 3
         else:
-            new, step = f"You open the {s.a}. It is now open, with {_things(seen)} inside.", 3
-    elif s.kind == "is_open" and (seen := _next(sents, i, "in_it")):
-        new, step = f"The {s.a} is open, with {_things(seen)} inside.", 2
-    elif s.kind == "middle" and (around := _next(sents, i, "around")):
-        new, step = f"You are in the middle of a room, with {_things(around)} around you.", 2
-    elif s.kind == "facing" and (beside := _next(sents, i, "next_to")):
-        new, step = f"You are facing the {s.listed}, with {_things(beside)} next to it.", 2
+            new, step = f"You open the {s.a}. It is now open, with {things(seen)} inside.", 3
+    elif s.kind == "is_open" and (seen := next_of_kind(sents, i, "in_it")):
+        new, step = f"The {s.a} is open, with {things(seen)} inside.", 2
+    elif s.kind == "middle" and (around := next_of_kind(sents, i, "around")):
+        new, step = f"You are in the middle of a room, with {things(around)} around you.", 2
+    elif s.kind == "facing" and (beside := next_of_kind(sents, i, "next_to")):
+        new, step = f"You are facing the {s.listed}, with {things(beside)} next to it.", 2
     elif s.kind == "carrying":
-        new = f"You are standing with {_things(s)} in your {'hands' if _many(s) else 'hand'}."
+        new = f"You are standing with {things(s)} in your {'hands' if _many(s) else 'hand'}."
     elif s.kind == "not_carrying":
         new = "You are standing with nothing in your hands."
     return new, step
@@ -153,19 +138,19 @@ def _holder(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | 
             named = s.a
         if s.kind == "on":
             if inside(s.a):
-                new = f"The {s.a} {rng.choice(('contains', 'holds'))} {_things(s)}."
+                new = f"The {s.a} {rng.choice(('contains', 'holds'))} {things(s)}."
             else:
-                new = rng.choice((f"The {s.a} has {_things(s)} on it.", f"The {s.a} holds {_things(s)}."))
+                new = rng.choice((f"The {s.a} has {things(s)} on it.", f"The {s.a} holds {things(s)}."))
         elif s.kind == "in_it":
             subject = rng.choice((f"The {named}", "It")) if named else "It"
-            new = f"{subject} {rng.choice(('contains', 'holds'))} {_things(s)}."
+            new = f"{subject} {rng.choice(('contains', 'holds'))} {things(s)}."
         elif s.kind == "around" and s.items:
-            new = rng.choice((f"The room contains {_things(s)}.", f"The room has {_things(s)} in it."))
+            new = rng.choice((f"The room contains {things(s)}.", f"The room has {things(s)} in it."))
         elif s.kind == "next_to":
-            new = f"It has {_things(s)} next to it."
+            new = f"It has {things(s)} next to it."
         elif s.kind == "carrying":
             hold = "hands hold" if _many(s) else "hand holds"
-            new = rng.choice((f"Your inventory contains {_things(s)}.", f"Your {hold} {_things(s)}."))
+            new = rng.choice((f"Your inventory contains {things(s)}.", f"Your {hold} {things(s)}."))
         elif s.kind == "not_carrying":
             new = rng.choice(("Your inventory is empty.", "Your inventory contains nothing."))
         elif s.kind == "move":
@@ -181,7 +166,7 @@ def _holder(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | 
 def _inverted(s: Sentence, rng: random.Random, place: str) -> str:
     """'{place} are/sit/lie a A and a B.' with the verb agreeing with the things."""
     verb = rng.choice((("is", "are"), ("is", "are"), ("sits", "sit"), ("lies", "lie"), ("rests", "rest")))
-    return f"{place} {verb[_many(s)]} {_things(s)}."
+    return f"{place} {verb[_many(s)]} {things(s)}."
 
 
 def _inversion(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str, int]:
@@ -193,7 +178,7 @@ def _inversion(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str, 
     if s.items and s.kind == "on":
         place = f"{in_on(s.a)} the {s.a}"
         if rng.random() < 0.2:
-            new = f"Sitting {place} {'are' if _many(s) else 'is'} {_things(s)}."
+            new = f"Sitting {place} {'are' if _many(s) else 'is'} {things(s)}."
         else:
             new = _inverted(s, rng, capital(place))
     elif s.items and s.kind == "in_it":
@@ -201,9 +186,9 @@ def _inversion(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str, 
     elif s.items and s.kind == "next_to":
         new = _inverted(s, rng, rng.choice(("Next to it", "Right next to it")))
     elif s.items and s.kind == "around":
-        new = f"{rng.choice(('All around you', 'Around you'))} {'are' if _many(s) else 'is'} {_things(s)}."
+        new = f"{rng.choice(('All around you', 'Around you'))} {'are' if _many(s) else 'is'} {things(s)}."
     elif s.items and s.kind == "carrying":
-        new = f"In your {'hands are' if _many(s) else 'hand is'} {_things(s)}."
+        new = f"In your {'hands are' if _many(s) else 'hand is'} {things(s)}."
     return new, 1
 
 
@@ -218,13 +203,13 @@ def _posture_rule(sents: list[Sentence], i: int, rng: random.Random) -> tuple[st
     new = s.text
     verb = rng.choice(_POSTURE)[_many(s)]
     if s.items and s.kind == "on":
-        new = f"{capital(_things(s))} {verb} {in_on(s.a)} the {s.a}."
+        new = f"{capital(things(s))} {verb} {in_on(s.a)} the {s.a}."
     elif s.items and s.kind == "in_it":
-        new = f"{capital(_things(s))} {verb} inside it."
+        new = f"{capital(things(s))} {verb} inside it."
     elif s.items and s.kind == "next_to":
-        new = f"{capital(_things(s))} {verb} next to it."
+        new = f"{capital(things(s))} {verb} next to it."
     elif s.items and s.kind == "around":
-        new = f"{capital(_things(s))} {('is', 'are')[_many(s)]} around you."
+        new = f"{capital(things(s))} {('is', 'are')[_many(s)]} around you."
     return new, 1
 
 
@@ -240,17 +225,17 @@ def _coordinated(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str
     new, step = s.text, 1
     if s.kind == "arrive":
         walk = rng.choice(_WALK)
-        on, state = _after(sents, i, "on"), _after(sents, i, "is_open", "is_closed")
+        on, state = after(sents, i, "on"), after(sents, i, "is_open", "is_closed")
         if on:
-            new, step = f"You {walk} the {s.a} and see {_things(on)} {in_on(s.a)} it.", 2
+            new, step = f"You {walk} the {s.a} and see {things(on)} {in_on(s.a)} it.", 2
         elif state and state.kind == "is_closed":
             new, step = f"You {walk} the {s.a}, and it is closed.", 2
-        elif state and (seen := _next(sents, i + 1, "in_it")):
-            new, step = f"You {walk} the {s.a}; it is open, and inside it you see {_things(seen)}.", 3
+        elif state and (seen := next_of_kind(sents, i + 1, "in_it")):
+            new, step = f"You {walk} the {s.a}; it is open, and inside it you see {things(seen)}.", 3
         else:
             new = f"You {walk} the {s.a}."
-    elif s.kind == "open" and _after(sents, i, "is_open") and (seen := _next(sents, i + 1, "in_it")):
-        new, step = f"You open the {s.a} and see {_things(seen)} inside.", 3
+    elif s.kind == "open" and after(sents, i, "is_open") and (seen := next_of_kind(sents, i + 1, "in_it")):
+        new, step = f"You open the {s.a} and see {things(seen)} inside.", 3
     elif s.kind == "close":
         new = f"You reach out and close the {s.a}."
     elif s.kind == "pick":
@@ -264,21 +249,21 @@ def _coordinated(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str
     elif s.kind == "slice":
         new = f"You grip the {s.b} and slice the {s.a} with it."
     elif s.kind == "around":
-        new = f"You look quickly around and see {_things(s)}."
-    elif s.kind == "facing" and (beside := _next(sents, i, "next_to")):
-        new, step = f"You are facing the {s.listed} and see {_things(beside)} next to it.", 2
+        new = f"You look quickly around and see {things(s)}."
+    elif s.kind == "facing" and (beside := next_of_kind(sents, i, "next_to")):
+        new, step = f"You are facing the {s.listed} and see {things(beside)} next to it.", 2
     elif s.kind == "special":
         new = f"You examine the {s.a} and find nothing special about it."
     elif s.kind == "this_is":
         new = f"You examine it and see that this is a {s.verb} {s.a}."
     elif s.kind == "carrying":
-        new = f"You check your inventory and see that you are carrying {_things(s)}."
+        new = f"You check your inventory and see that you are carrying {things(s)}."
     elif s.kind == "not_carrying":
         new = "You check your inventory and find that you are not carrying anything."
     elif s.kind == "nothing":
         new = "You try, but nothing happens."
     elif s.kind == "on" and i == 0:
-        new = f"You look at the {s.a} and see {_things(s)} {in_on(s.a)} it."
+        new = f"You look at the {s.a} and see {things(s)} {in_on(s.a)} it."
     elif s.kind == "is_closed" and i == 0:
         new = f"You look at the {s.a} and see that it is closed."
     return new, step
@@ -294,23 +279,23 @@ def _reveal(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str, int
     shows = rng.choice(("reveals", "reveals", "shows"))
     if s.kind == "on":
         look = rng.choice(("A look at", "A quick look at", "A glance at"))
-        new = f"{look} the {s.a} {shows} {_things(s)} {in_on(s.a)} it."
+        new = f"{look} the {s.a} {shows} {things(s)} {in_on(s.a)} it."
     elif s.kind == "is_closed":
         new = f"A {rng.choice(('look', 'glance'))} {shows} that the {s.a} is closed."
-    elif s.kind == "open" and _after(sents, i, "is_open") and (seen := _next(sents, i + 1, "in_it")):
-        new, step = f"Opening the {s.a} {shows} {_things(seen)} inside it.", 3
+    elif s.kind == "open" and after(sents, i, "is_open") and (seen := next_of_kind(sents, i + 1, "in_it")):
+        new, step = f"Opening the {s.a} {shows} {things(seen)} inside it.", 3
     elif s.kind == "in_it":
-        new = f"A look inside {shows} {_things(s)}."
+        new = f"A look inside {shows} {things(s)}."
     elif s.kind == "around":
-        new = f"A quick look around {shows} {_things(s)}."
+        new = f"A quick look around {shows} {things(s)}."
     elif s.kind == "next_to":
-        new = f"A glance next to it {shows} {_things(s)}."
+        new = f"A glance next to it {shows} {things(s)}."
     elif s.kind == "special":
         new = f"A closer look at {s.a} {shows} nothing special about it."
     elif s.kind == "this_is":
         new = f"A closer look {shows} that this is a {s.verb} {s.a}."
     elif s.kind == "carrying":
-        new = f"A check of your inventory {shows} {_things(s)}."
+        new = f"A check of your inventory {shows} {things(s)}."
     elif s.kind == "not_carrying":
         new = f"A check of your inventory {shows} that you are not carrying anything."
     elif s.kind == "nothing":
@@ -343,7 +328,7 @@ _COLLOQUIAL = {
     "treat": _treat_colloquial,
     "turn": lambda s, r: r.choice((f"You flick {s.verb} the {s.a}.", f"You flip the {s.a} {s.verb}.")),
     "slice": lambda s, r: f"You chop up the {s.a} with the {s.b}.",
-    "carrying": lambda s, r: f"You're holding onto {_things(s)}.",
+    "carrying": lambda s, r: f"You're holding onto {things(s)}.",
     "not_carrying": lambda s, r: r.choice(("You're empty-handed.", "Your hands are free.")),
     "nothing": lambda s, r: "Nope, nothing happens.",
     "middle": lambda s, r: "You're smack in the middle of a room.",

@@ -27,38 +27,21 @@ from reward_calibration.family_framework import (
     Rewording,
     Sentence,
     Transition,
+    after,
     all_known,
+    be,
     capital,
     family,
     in_on,
+    next_of_kind,
     per_sentence,
     say,
     stepwise,
+    things,
 )
 
 _LISTS = ("on", "in_it", "next_to", "around")
 _RESULT = {"heat": "hot", "cool": "cool", "clean": "clean"}
-
-
-def _things(s: Sentence) -> str:
-    """The sentence's listed things with a/an by the sound ('an apple 1, and a knife 1'), or 'nothing'."""
-    return say(s.items, "an", oxford=len(s.items) > 2)
-
-
-def _be(s: Sentence) -> str:
-    return "are" if len(s.items) > 1 else "is"
-
-
-def _after(sents: list[Sentence], i: int, *kinds: str) -> Sentence | None:
-    """The sentence after sents[i] when it is of one of `kinds` and names the same receptacle."""
-    if i + 1 < len(sents) and sents[i + 1].kind in kinds and sents[i + 1].a == sents[i].a:
-        return sents[i + 1]
-    return None
-
-
-def _next(sents: list[Sentence], i: int, kind: str) -> Sentence | None:
-    """The sentence after sents[i] when it is of `kind` (whatever it names)."""
-    return sents[i + 1] if i + 1 < len(sents) and sents[i + 1].kind == kind else None
 
 
 def _bodies(sents: list[Sentence]) -> list[str]:
@@ -144,18 +127,18 @@ def _temporal(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str, i
     s = sents[i]
     when = rng.choice(_WHEN)
     if s.kind == "arrive":
-        on, state = _after(sents, i, "on"), _after(sents, i, "is_open", "is_closed")
+        on, state = after(sents, i, "on"), after(sents, i, "is_open", "is_closed")
         if on:
             return f"{when} arrive at {s.a}, you see {on.listed} {in_on(s.a)} it.", 2
         if state and state.kind == "is_closed":
             return f"{when} arrive at {s.a}, the {s.a} is closed.", 2
-        if state and (seen := _next(sents, i + 1, "in_it")):
+        if state and (seen := next_of_kind(sents, i + 1, "in_it")):
             return f"{when} arrive at {s.a}, it is open, and in it you see {seen.listed}.", 3
-    elif s.kind == "open" and _after(sents, i, "is_open") and (seen := _next(sents, i + 1, "in_it")):
+    elif s.kind == "open" and after(sents, i, "is_open") and (seen := next_of_kind(sents, i + 1, "in_it")):
         return f"{when} open the {s.a}, it is open, and in it you see {seen.listed}.", 3
-    elif s.kind == "middle" and (around := _next(sents, i, "around")):
+    elif s.kind == "middle" and (around := next_of_kind(sents, i, "around")):
         return f"{when} look quickly around you in the middle of a room, you see {around.listed}.", 2
-    elif s.kind == "facing" and (beside := _next(sents, i, "next_to")):
+    elif s.kind == "facing" and (beside := next_of_kind(sents, i, "next_to")):
         return f"{when} face the {s.listed}, you see {beside.listed} next to it.", 2
     return s.text, 1
 
@@ -164,8 +147,8 @@ def _temporal(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str, i
 def _formal_on(s: Sentence, rng: random.Random) -> str:
     where = f"{in_on(s.a)} the {s.a}"
     if s.items and rng.random() < 0.5:
-        return f"{capital(_things(s))} {_be(s)} situated {where}."
-    return f"You observe {_things(s)} {where}."
+        return f"{capital(things(s))} {be(s)} situated {where}."
+    return f"You observe {things(s)} {where}."
 
 
 _formal = per_sentence(
@@ -179,19 +162,19 @@ _formal = per_sentence(
         "is_closed": lambda s, r: f"The {s.a} is presently closed.",
         "open": lambda s, r: f"You proceed to open the {s.a}.",
         "close": lambda s, r: f"You proceed to close the {s.a}.",
-        "in_it": lambda s, r: f"Within it, you observe {_things(s)}.",
+        "in_it": lambda s, r: f"Within it, you observe {things(s)}.",
         "pick": lambda s, r: f"You retrieve the {s.a} from the {s.b}.",
         "move": lambda s, r: f"You deposit the {s.a} {in_on(s.b)} the {s.b}.",
         "treat": lambda s, r: f"You proceed to {s.verb} the {s.a} by means of the {s.b}.",
         "turn": lambda s, r: f"You proceed to turn {s.verb} the {s.a}.",
         "slice": lambda s, r: f"You proceed to slice the {s.a} by means of the {s.b}.",
-        "carrying": lambda s, r: f"You are presently in possession of {_things(s)}.",
+        "carrying": lambda s, r: f"You are presently in possession of {things(s)}.",
         "not_carrying": lambda s, r: "You are presently not in possession of any item.",
         "nothing": lambda s, r: "Nothing whatsoever occurs.",
         "middle": lambda s, r: "You are situated in the middle of a room.",
-        "around": lambda s, r: f"Upon surveying your surroundings, you observe {_things(s)}.",
+        "around": lambda s, r: f"Upon surveying your surroundings, you observe {things(s)}.",
         "facing": lambda s, r: f"You are positioned facing the {s.listed}.",
-        "next_to": lambda s, r: f"Adjacent to it, you observe {_things(s)}.",
+        "next_to": lambda s, r: f"Adjacent to it, you observe {things(s)}.",
         "special": lambda s, r: f"There is nothing of note regarding {s.a}.",
     }
 )  # fmt: skip
@@ -211,8 +194,8 @@ def _visible_rule(s: Sentence, rng: random.Random) -> str | None:
         if not s.items:
             return f"Nothing is visible {where[s.kind]}."
         if rng.random() < 0.5:
-            return f"{capital(_things(s))} {_be(s)} visible {where[s.kind]}."
-        return f"{capital(where[s.kind])}, {_things(s)} {_be(s)} visible."
+            return f"{capital(things(s))} {be(s)} visible {where[s.kind]}."
+        return f"{capital(where[s.kind])}, {things(s)} {be(s)} visible."
     if s.kind in ("is_open", "is_closed"):
         return f"The {s.a} is visibly {'open' if s.kind == 'is_open' else 'closed'}."
     return None
@@ -256,7 +239,7 @@ _RECAPS = {
     "treat": lambda s: f"the {s.a} is now {_RESULT[s.verb]}.",
     "turn": lambda s: f"the {s.a} is now {s.verb}.",
     "slice": lambda s: f"the {s.a} is now sliced.",
-    "carrying": lambda s: f"you hold {_things(s)}.",
+    "carrying": lambda s: f"you hold {things(s)}.",
     "not_carrying": lambda s: "your hands are empty.",
     "nothing": lambda s: "nothing changes.",
     "middle": lambda s: "you are in the middle of a room.",
@@ -284,9 +267,9 @@ def _attributive(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str
     'You arrive at the open cabinet 20. In it, you see nothing.', 'You open the cabinet 1. In the now-open cabinet
     1, you see a mug 1.'"""
     s = sents[i]
-    if s.kind == "arrive" and (state := _after(sents, i, "is_open", "is_closed")):
+    if s.kind == "arrive" and (state := after(sents, i, "is_open", "is_closed")):
         return f"You arrive at the {'open' if state.kind == 'is_open' else 'closed'} {s.a}.", 2
-    if s.kind == "open" and _after(sents, i, "is_open") and (seen := _next(sents, i + 1, "in_it")):
+    if s.kind == "open" and after(sents, i, "is_open") and (seen := next_of_kind(sents, i + 1, "in_it")):
         now = rng.choice(("now-open", "newly opened", "open"))
         return f"You open the {s.a}. In the {now} {s.a}, you see {seen.listed}.", 3
     return s.text, 1

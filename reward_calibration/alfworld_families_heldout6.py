@@ -25,34 +25,19 @@ from reward_calibration.family_framework import (
     Family,
     Sentence,
     Transition,
+    after,
     all_known,
     article,
     capital,
     family,
     in_on,
+    next_of_kind,
     per_sentence,
-    say,
     stepwise,
+    things,
 )
 
 _LISTS = ("on", "in_it", "next_to", "around")
-
-
-def _things(s: Sentence) -> str:
-    """The sentence's listed things with a/an by the sound ('an apple 1, and a knife 1'), or 'nothing'."""
-    return say(s.items, "an", oxford=len(s.items) > 2)
-
-
-def _after(sents: list[Sentence], i: int, *kinds: str) -> Sentence | None:
-    """The sentence after sents[i] when it is of one of `kinds` and names the same receptacle."""
-    if i + 1 < len(sents) and sents[i + 1].kind in kinds and sents[i + 1].a == sents[i].a:
-        return sents[i + 1]
-    return None
-
-
-def _next(sents: list[Sentence], i: int, kind: str) -> Sentence | None:
-    """The sentence after sents[i] when it is of `kind` (whatever it names)."""
-    return sents[i + 1] if i + 1 < len(sents) and sents[i + 1].kind == kind else None
 
 
 def _state(s: Sentence) -> str:
@@ -71,37 +56,37 @@ def _result_infinitive(sents: list[Sentence], i: int, rng: random.Random) -> tup
     s = sents[i]
     find = rng.choice(("to find", "to find", "only to find", "to discover"))
     if s.kind == "arrive":
-        on, state = _after(sents, i, "on"), _after(sents, i, "is_open", "is_closed")
+        on, state = after(sents, i, "on"), after(sents, i, "is_open", "is_closed")
         if on:
-            return f"You arrive at {s.a} {find} {_things(on)} {in_on(s.a)} it.", 2
-        if state and (state.kind == "is_closed" or not _next(sents, i + 1, "in_it")):
+            return f"You arrive at {s.a} {find} {things(on)} {in_on(s.a)} it.", 2
+        if state and (state.kind == "is_closed" or not next_of_kind(sents, i + 1, "in_it")):
             return f"You arrive at {s.a} {find} it {_state(state)}.", 2
-        if state and (seen := _next(sents, i + 1, "in_it")):
+        if state and (seen := next_of_kind(sents, i + 1, "in_it")):
             return f"You arrive at {s.a} {find} it open, and in it you see {seen.listed}.", 3
-    elif s.kind == "open" and _after(sents, i, "is_open") and (seen := _next(sents, i + 1, "in_it")):
-        return f"You open the {s.a} {find} {_things(seen)} inside it.", 3
-    elif s.kind == "middle" and (around := _next(sents, i, "around")):
-        return f"You are in the middle of a room. You look quickly around you {find} {_things(around)}.", 2
-    elif s.kind == "facing" and (beside := _next(sents, i, "next_to")):
-        return f"You are facing the {s.listed}. You look next to it {find} {_things(beside)}.", 2
+    elif s.kind == "open" and after(sents, i, "is_open") and (seen := next_of_kind(sents, i + 1, "in_it")):
+        return f"You open the {s.a} {find} {things(seen)} inside it.", 3
+    elif s.kind == "middle" and (around := next_of_kind(sents, i, "around")):
+        return f"You are in the middle of a room. You look quickly around you {find} {things(around)}.", 2
+    elif s.kind == "facing" and (beside := next_of_kind(sents, i, "next_to")):
+        return f"You are facing the {s.listed}. You look next to it {find} {things(beside)}.", 2
     return s.text, 1
 
 
 # -- a topic fronted with "as for" ------------------------------------------------------------------------------
 _AS_FOR = {
-    "on": lambda s, lead, named: f"{lead} the {s.a}, {in_on(s.a)} it you see {_things(s)}.",
+    "on": lambda s, lead, named: f"{lead} the {s.a}, {in_on(s.a)} it you see {things(s)}.",
     "is_open": lambda s, lead, named: f"{lead} the {s.a}, it is open.",
     "is_closed": lambda s, lead, named: f"{lead} the {s.a}, it is closed.",
-    "in_it": lambda s, lead, named: f"{lead} what is inside the {named}, you see {_things(s)}." if named else s.text,
-    "next_to": lambda s, lead, named: f"{lead} what is next to it, you see {_things(s)} there.",
-    "around": lambda s, lead, named: f"{lead} the room around you, you see {_things(s)}.",
+    "in_it": lambda s, lead, named: f"{lead} what is inside the {named}, you see {things(s)}." if named else s.text,
+    "next_to": lambda s, lead, named: f"{lead} what is next to it, you see {things(s)} there.",
+    "around": lambda s, lead, named: f"{lead} the room around you, you see {things(s)}.",
     "pick": lambda s, lead, named: f"{lead} the {s.a}, you pick it up from the {s.b}.",
     "move": lambda s, lead, named: f"{lead} the {s.a}, you move it to the {s.b}.",
     "close": lambda s, lead, named: f"{lead} the {s.a}, you close it.",
     "treat": lambda s, lead, named: f"{lead} the {s.a}, you {s.verb} it using the {s.b}.",
     "turn": lambda s, lead, named: f"{lead} the {s.a}, you turn it {s.verb}.",
     "slice": lambda s, lead, named: f"{lead} the {s.a}, you slice it with the {s.b}.",
-    "carrying": lambda s, lead, named: f"{lead} your hands, you are carrying {_things(s)}.",
+    "carrying": lambda s, lead, named: f"{lead} your hands, you are carrying {things(s)}.",
     "not_carrying": lambda s, lead, named: f"{lead} your hands, you are not carrying anything.",
     "special": lambda s, lead, named: f"{lead} {s.a}, there's nothing special about it.",
 }  # fmt: skip
@@ -130,21 +115,21 @@ def _qa_rule(s: Sentence, rng: random.Random) -> str | None:
     """Questions answered in turn, as a model talks itself through a scene: 'What is on the sofa 1? A box 3, and a
     pillow 1.', 'What state is the drawer 10 in? It is closed.', 'What do you pick up from the sofa 1? The box 3.',
     'What are you carrying? Nothing.', 'What happens? Nothing.' Arrivals and openings stay as they are."""
-    things = capital(_things(s)) if s.kind in (*_LISTS, "carrying") else ""
+    answer = capital(things(s)) if s.kind in (*_LISTS, "carrying") else ""
     if s.kind == "on":
         where = f"{in_on(s.a)} the {s.a}"
-        return rng.choice((f"What is {where}? {things}.", f"What do you see {where}? {things}."))
+        return rng.choice((f"What is {where}? {answer}.", f"What do you see {where}? {answer}."))
     if s.kind == "in_it":
-        return rng.choice((f"What is in it? {things}.", f"What do you see in it? {things}."))
+        return rng.choice((f"What is in it? {answer}.", f"What do you see in it? {answer}."))
     if s.kind == "next_to":
-        return f"What is next to it? {things}."
+        return f"What is next to it? {answer}."
     if s.kind == "around":
-        return f"What do you see around you? {things}."
+        return f"What do you see around you? {answer}."
     if s.kind in ("is_open", "is_closed"):
         state = _state(s)
         return rng.choice((f"What state is the {s.a} in? It is {state}.", f"Is the {s.a} {state}? Yes, it is {state}."))
     if s.kind == "carrying":
-        return f"What are you carrying? {things}."
+        return f"What are you carrying? {answer}."
     if s.kind == "not_carrying":
         return "What are you carrying? Nothing."
     if s.kind == "nothing":
@@ -172,10 +157,10 @@ def _appositive(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str,
     s = sents[i]
     kind = s.a.split(" ")[0]
     sep = rng.choice((", ", ", ", " -- ", " — "))
-    if s.kind == "arrive" and (state := _after(sents, i, "is_open", "is_closed")):
+    if s.kind == "arrive" and (state := after(sents, i, "is_open", "is_closed")):
         adj = _state(state)
         return f"You arrive at {rng.choice(('', 'the '))}{s.a}{sep}{article(adj)} {adj} {kind}.", 2
-    if s.kind == "open" and _after(sents, i, "is_open"):
+    if s.kind == "open" and after(sents, i, "is_open"):
         return f"You open the {s.a}{sep}now an open {kind}.", 2
     if s.kind == "close":
         return f"You close the {s.a}{sep}now a closed {kind}.", 1
@@ -192,19 +177,19 @@ def _causal(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str, int
     and in it you see a mug 1.', 'You pick up the box 3 from the sofa 1, so it is now in your hand.'"""
     s = sents[i]
     if s.kind == "arrive":
-        on, state = _after(sents, i, "on"), _after(sents, i, "is_open", "is_closed")
+        on, state = after(sents, i, "on"), after(sents, i, "is_open", "is_closed")
         since = rng.choice((f"Now that you are at {s.a}", f"Since you are at {s.a} now", f"Because you are at {s.a}"))
         if on:
             if rng.random() < 0.3:
-                return f"You arrive at {s.a}; as a result, you see {_things(on)} {in_on(s.a)} it.", 2
-            return f"{since}, you see {_things(on)} {in_on(s.a)} it.", 2
+                return f"You arrive at {s.a}; as a result, you see {things(on)} {in_on(s.a)} it.", 2
+            return f"{since}, you see {things(on)} {in_on(s.a)} it.", 2
         if state and state.kind == "is_closed":
             if rng.random() < 0.5:
                 return f"You arrive at {s.a}, so you see that it is closed.", 2
             return f"{since}, you see that it is closed.", 2
-        if state and (seen := _next(sents, i + 1, "in_it")):
+        if state and (seen := next_of_kind(sents, i + 1, "in_it")):
             return f"{since}, you see that it is open, and in it you see {seen.listed}.", 3
-    elif s.kind == "open" and _after(sents, i, "is_open") and (seen := _next(sents, i + 1, "in_it")):
+    elif s.kind == "open" and after(sents, i, "is_open") and (seen := next_of_kind(sents, i + 1, "in_it")):
         return f"You open the {s.a}, so it is open, and in it you see {seen.listed}.", 3
     elif s.kind == "close":
         return f"You close the {s.a}, so it is now closed.", 1
@@ -212,9 +197,9 @@ def _causal(sents: list[Sentence], i: int, rng: random.Random) -> tuple[str, int
         return f"You pick up the {s.a} from the {s.b}, so it is now in your hand.", 1
     elif s.kind == "move":
         return f"You move the {s.a} to the {s.b}, so it is now {in_on(s.b)} the {s.b}.", 1
-    elif s.kind == "middle" and (around := _next(sents, i, "around")):
+    elif s.kind == "middle" and (around := next_of_kind(sents, i, "around")):
         return f"You are in the middle of a room, so looking quickly around you, you see {around.listed}.", 2
-    elif s.kind == "facing" and (beside := _next(sents, i, "next_to")):
+    elif s.kind == "facing" and (beside := next_of_kind(sents, i, "next_to")):
         return f"You are facing the {s.listed}, so next to it you see {beside.listed}.", 2
     return s.text, 1
 
@@ -241,7 +226,7 @@ def _emoji(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | N
 def _cells(s: Sentence, rng: random.Random) -> str:
     if len(s.items) > 1 and rng.random() < 0.4:
         return ", ".join(f"{article(i)} {i}" for i in s.items)
-    return _things(s)
+    return things(s)
 
 
 _WHERE = {"next_to": "next to it", "around": "around you"}

@@ -5,8 +5,9 @@ pick, move, ... -- its numbered things and its list). A family is a function `(T
 `family(name, reword)` from a rewording of the sentences; None when nothing of its kind is in the state. The
 task-status line is put back verbatim as the last line. Each family draws from a `random.Random` seeded by the
 family, the transition and the seed (`Transition.rng`), so a corpus is the same on every run. `per_sentence` makes
-a rewording from one rule per sentence form; `say`, `in_on`, `capital`, ... are the English helpers the families
-share. The dev families are in `alfworld_families_dev`, the held-out sets in `alfworld_families_heldout*`.
+a rewording from one rule per sentence form; `say`, `things`, `be`, `in_on`, `capital`, ... are the English helpers
+the families share, and `after` and `next_of_kind` find the sentence after another (for a `stepwise` rule to merge).
+The dev families are in `alfworld_families_dev`, the held-out sets in `alfworld_families_heldout*`.
 """
 
 from __future__ import annotations
@@ -118,6 +119,16 @@ def say(items: Sequence[str], style: str = "a", oxford: bool = True) -> str:
     return ", ".join(words[:-1]) + (", and " if oxford else " and ") + words[-1]
 
 
+def things(s: Sentence) -> str:
+    """The sentence's listed things with a/an by the sound ('an apple 1, and a knife 1'), or 'nothing'."""
+    return say(s.items, "an", oxford=len(s.items) > 2)
+
+
+def be(s: Sentence) -> str:
+    """'are' when the sentence lists more than one thing, else 'is' (the verb agreeing with its things)."""
+    return "are" if len(s.items) > 1 else "is"
+
+
 def shuffled(items: Sequence[str], rng: random.Random) -> list[str]:
     """`items` in another order (the same order only when no other exists)."""
     out = list(items)
@@ -197,6 +208,18 @@ def per_sentence(rules: dict[str, SentenceRule]) -> Rewording:
 def all_known(sents: list[Sentence]) -> bool:
     """Whether every sentence has a known form (the 'help' listing and other odd outputs are left alone)."""
     return bool(sents) and all(s.kind != "other" for s in sents)
+
+
+def after(sents: list[Sentence], i: int, *kinds: str) -> Sentence | None:
+    """The sentence after sents[i] when it is of one of `kinds` and names the same receptacle."""
+    if i + 1 < len(sents) and sents[i + 1].kind in kinds and sents[i + 1].a == sents[i].a:
+        return sents[i + 1]
+    return None
+
+
+def next_of_kind(sents: list[Sentence], i: int, kind: str) -> Sentence | None:
+    """The sentence after sents[i] when it is of `kind` (whatever it names)."""
+    return sents[i + 1] if i + 1 < len(sents) and sents[i + 1].kind == kind else None
 
 
 # A rule of `stepwise`: (sentences, i, rng) -> the text standing for sents[i] and the n - 1 after it, and n.

@@ -22,17 +22,20 @@ pickup means the agent holds the object), so "The cabinet 4 is now open, and ins
 as "You open the cabinet 4. The cabinet 4 is open. In it, you see a cloth 2." Who did what to what is bound: the
 object moved and the place it went are different keys.
 
-The reader is a closed grammar: the text is normalised (Unicode NFKC, format characters such as zero-width spaces
-removed, case folded, articles dropped, contractions spelled out, asides that state nothing -- "(as expected)" -- and
-an echo of ALFWorld's command before its outcome -- 'You try "go to desk 1".' -- dropped, a numbered list over
-several lines read as one list, "the agent" or "the player" read as you, an arrow read as a sentence end), the
-task-status line is read from the LAST line only, and every clause of the body must be one of the known forms
-(`alfworld_grammar`, several wordings, tenses and word orders). A clause that is not -- a negation ("you do not see a
-mug 1"), a failure ("you cannot ..."), a hedge ("either ... or"), a disclaimer, a status line elsewhere, a look-alike
-letter -- makes the text unreadable, and an unreadable prediction scores 0 with its reason; two clauses that disagree
-(open and closed) make it contradictory. What the reader cannot read is never a free 1: a prediction whose only
-problem is plain wording outside the grammar gets a stricter second reading (`alfworld_cues`: the same names in the
-same order, the same state words, no word of mood or denial) and agrees only if that reading agrees too."""
+The reader is a closed grammar: presentation is taken off first (`alfworld_layout`: code fences, emoji, quotation
+marks around the whole text, a markdown table said as sentences, a question and its answer said as one statement; a
+question left unanswered states nothing and makes the text unreadable), the text is normalised (Unicode NFKC, format
+characters such as zero-width spaces removed, case folded, articles dropped, contractions spelled out, asides that
+state nothing -- "(as expected)" -- and an echo of ALFWorld's command before its outcome -- 'You try "go to desk
+1".' -- dropped, a numbered list over several lines read as one list, "the agent" or "the player" read as you, an
+arrow read as a sentence end), the task-status line is read from the LAST line only, and every clause of the body
+must be one of the known forms (`alfworld_grammar`, several wordings, tenses and word orders). A clause that is not
+-- a negation ("you do not see a mug 1"), a failure ("you cannot ..."), a hedge ("either ... or"), a disclaimer, a
+status line elsewhere, a look-alike letter -- makes the text unreadable, and an unreadable prediction scores 0 with
+its reason; two clauses that disagree (open and closed) make it contradictory. What the reader cannot read is never
+a free 1: a prediction whose only problem is plain wording outside the grammar gets a stricter second reading
+(`alfworld_cues`: the same names in the same order, the same state words, no word of mood or denial) and agrees only
+if that reading agrees too."""
 
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ from typing import Any
 
 from reward_score.alfworld_cues import Cues, cue_differences, read_cues, why_not_cues
 from reward_score.alfworld_grammar import MISSING, UNREADABLE, Reading, read_sentence, say, say_key
+from reward_score.alfworld_layout import answer_questions, unquote, unwrap
 from reward_score.alfworld_words import ASIDE, COMMAND, EVENT_PROPERTY, TAKE_V
 from reward_score.answer_format import STATUS_DONE, STATUS_NOT_DONE
 
@@ -121,6 +125,9 @@ _REWORDINGS = (
     (r"\b(?:had|have) (?:seen|spotted|noticed)\b", "saw"),
     (r"\byou were (not )?(carrying|holding)\b", r"you are \1\2"),
     (r"^(?:and|also|all right|alright)\b,?\s*", ""), (r"\bhave not got\b", "do not have"),
+    # a topic named first ("as for mug 1, you take it"): the pronoun is the topic; "as for your hands," says nothing
+    (rf"(?:^|(?<=[.!?] ))as (?:for|to|regards) ({_E}),\s*([^.!?]*)", lambda m: re.sub(r"\bit\b", m[1], m[2])),
+    (r"(?:^|(?<=[.!?] ))as (?:for|to|regards) (?:your hands|you|yourself|your inventory),\s*", ""),
 )  # fmt: skip
 _REWORDING_RES = tuple((re.compile(p), r) for p, r in _REWORDINGS)
 _COUNTS = {
@@ -297,28 +304,34 @@ def _status_of_line(line: str) -> bool | None:
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+|(?<=[.!?])$|\n+")
 
 
-def _sentences(body: str) -> Iterator[str]:
+def _sentences(body: str) -> Iterator[tuple[str, bool]]:
+    """Each sentence of `body`, and whether it is a question (a question left unanswered states nothing)."""
     for sentence in _SENTENCE_END_RE.split(body):
-        sentence = sentence.strip().rstrip(".!?").strip()
+        sentence = sentence.strip()
+        asked = sentence.endswith("?")
+        sentence = sentence.rstrip(".!?").strip()
         if sentence:
-            yield sentence
+            yield sentence, asked
 
 
 @functools.lru_cache(maxsize=16384)  # ground truths repeat across a GRPO group and across steps
 def read_state(text: str) -> WorldState:
     """The world state `text` reports (see the module docstring); never raises on any text."""
-    lines = _lines(normalise(text))
+    lines = unquote(unwrap(_lines(normalise(text))))
     status = _status_of_line(lines[-1]) if lines else None
-    body_lines = lines[:-1] if status is not None else lines
+    body_lines = unquote(lines[:-1]) if status is not None else lines
     st = Reading()
     body = _join(body_lines)
     cues = Cues((), frozenset())
     if body.startswith("available commands:"):  # the `help` text: a fixed listing, compared word for word
         st.set(("help",), " ".join(body.split()))
     else:
-        clean = _clean_body(body)
-        for sentence in _sentences(clean):
-            read_sentence(sentence, st)
+        clean = answer_questions(_clean_body(body))
+        for sentence, asked in _sentences(clean):
+            if asked:
+                st.problems.append(f"a question, not a statement: '{sentence}'")
+            else:
+                read_sentence(sentence, st)
         if not st.facts and not st.problems:
             st.problems.append("unreadable: no sentence of the world's grammar")
         close_state(dict(st.facts), st)
@@ -326,6 +339,16 @@ def read_state(text: str) -> WorldState:
     facts = tuple(sorted(st.facts.items(), key=lambda kv: kv[0]))
     problems = tuple(dict.fromkeys(st.problems))
     return WorldState(facts, status, problems, "\n".join(lines), tuple(st.unread), cues)
+
+
+def without_presentation(text: str) -> str | None:
+    """`text` (normalised) with fences, emoji, enclosing quotes taken off and tables said as sentences -- what the
+    cosine gate compares, so a table is compared as the sentences it says; None when `text` has none of these."""
+    lines = _lines(normalise(text))
+    plain = unquote(unwrap(lines))
+    if plain and _status_of_line(plain[-1]) is not None:
+        plain = [*unquote(plain[:-1]), plain[-1]]
+    return None if plain == lines else "\n".join(plain)
 
 
 def state_differences(real: str, predicted: str) -> list[str]:

@@ -4,13 +4,15 @@
 in or on what, held, hot/cool/clean/sliced/on, refusal, and the status of the last line; a negation of a sighting,
 a hedge or a contradiction is unreadable; plain wording outside its grammar gets the stricter second reading of
 `alfworld_cues` (names in order, state-word classes; `facts` says so) -- and cos(E(prediction), E(real)) >= tau,
-else 0 (`facts` lists the differences). An embedder alone cannot tell "You take the mug 3" (same fact) from "You
-take the mug 1" (wrong object): reward_calibration/results/ shows no cosine threshold does both.
+the prediction embedded with its presentation taken off (code fences, emoji, enclosing quotes; a markdown table as
+the sentences it says: `alfworld_layout`), else 0 (`facts` lists the differences). An embedder alone cannot tell
+"You take the mug 3" (same fact) from "You take the mug 1" (wrong object): reward_calibration/results/ shows no
+cosine threshold does both.
 """
 
 from __future__ import annotations
 
-from reward_score.alfworld_state import read_state, state_differences
+from reward_score.alfworld_state import read_state, state_differences, without_presentation
 from reward_score.results import FACTS_DIFFER, SECOND_READING, Prepared
 from reward_score.rules import RuleTools, Sample
 from reward_score.rules.embedding import gate
@@ -27,4 +29,6 @@ def prepare(sample: Sample, tools: RuleTools) -> Prepared:
         return Prepared(r)
     if read_state(sample.prediction).unread:
         r["facts"] = SECOND_READING
-    return gate(sample, tools, Prepared(r))
+    prep = gate(sample, tools, Prepared(r))
+    prep.doc = without_presentation(sample.pred) or prep.doc  # a table is compared as the sentences it says
+    return prep

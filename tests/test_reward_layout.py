@@ -1,0 +1,88 @@
+"""Presentation around a prediction -- code fences, quotation marks, emoji, markdown tables, questions answered in
+turn -- is taken off before the state reader reads it (`reward_score/alfworld_layout.py`): the true state in such a
+wrapper agrees, a false or denied one inside the same wrapper is still refused with its reason."""
+
+# ruff: noqa: E501 - tables of real and predicted states read best one per line
+
+from __future__ import annotations
+
+import pytest
+
+from reward_score.alfworld_state import state_differences
+from reward_score.answer_format import with_status
+
+N = "\nTask is not yet completed."
+SOFA = with_status("You arrive at sofa 1. On the sofa 1, you see a box 3, a newspaper 2, and a pillow 1.", False)
+DRAWER = with_status("You arrive at drawer 10. The drawer 10 is closed.", False)
+FRIDGE = with_status("You open the fridge 1. The fridge 1 is open. In it, you see a bowl 3, and a egg 2.", False)
+PICKUP = with_status("You pick up the box 3 from the sofa 1.", False)
+MOVE = with_status("You move the creditcard 1 to the drawer 3.", False)
+EMPTY = with_status("You are not carrying anything.", False)
+ROOM = with_status(
+    "You are in the middle of a room. Looking quickly around you, you see a cabinet 1, and a sofa 1.", False
+)
+SPECIAL = with_status("There's nothing special about cd 3.", False)
+TABLE_SEEN = "| place | what you see |\n|---|---|\n"
+TABLE_STATE = "| receptacle | state |\n|---|---|\n"
+
+
+@pytest.mark.parametrize(
+    "real, same",
+    [
+        (SOFA, "```\nYou arrive at sofa 1. On the sofa 1, you see a box 3, a newspaper 2, and a pillow 1.\n```" + N),
+        (SOFA, "```text\nYou arrive at sofa 1. On the sofa 1, you see a box 3, a newspaper 2, and a pillow 1.\nTask is not yet completed.\n```"),
+        (SOFA, "\u201cYou arrive at sofa 1. On the sofa 1, you see a box 3, a newspaper 2, and a pillow 1.\u201d" + N),
+        (SOFA, '"You arrive at sofa 1. On the sofa 1, you see a box 3, a newspaper 2, and a pillow 1.\nTask is not yet completed."'),
+        (DRAWER, "'You arrive at drawer 10.\nThe drawer 10 is closed.'" + N),
+        (DRAWER, "\U0001f4cd You arrive at drawer 10. \U0001f512 The drawer 10 is closed." + N),
+        (EMPTY, "\U0001f392 You are not carrying anything." + N),
+        (with_status("Nothing happens.", False), "\u26a0\ufe0f Nothing happens." + N),
+        (SOFA, "You arrive at sofa 1.\n\n" + TABLE_SEEN + "| on the sofa 1 | a box 3, a newspaper 2, and a pillow 1 |" + N),
+        (DRAWER, "You arrive at drawer 10.\n\n" + TABLE_STATE + "| drawer 10 | closed |" + N),
+        (FRIDGE, "You open the fridge 1.\n\n" + TABLE_STATE + "| fridge 1 | open |\n\n" + TABLE_SEEN + "| in the fridge 1 | a bowl 3, an egg 2 |" + N),
+        (FRIDGE, "You open the fridge 1.\n| receptacle | state | contents |\n|:---|:---:|---|\n| fridge 1 | open | bowl 3, egg 2 |" + N),
+        (ROOM, "You are in the middle of a room.\n" + TABLE_SEEN + "| around you | a cabinet 1, and a sofa 1 |" + N),
+        (SOFA, "You arrive at sofa 1. What do you see on the sofa 1? A box 3, a newspaper 2, and a pillow 1." + N),
+        (SOFA, "You arrive at sofa 1. What's on the sofa 1? A box 3, a newspaper 2, and a pillow 1." + N),
+        (DRAWER, "You arrive at drawer 10. What state is the drawer 10 in? It is closed." + N),
+        (DRAWER, "You arrive at drawer 10. Is the drawer 10 closed? Yes, it is closed." + N),
+        (DRAWER, "You arrive at drawer 10. Is the drawer 10 closed? Yes." + N),
+        (PICKUP, "What do you pick up from the sofa 1? The box 3." + N),
+        (MOVE, "Where do you move the creditcard 1? To the drawer 3." + N),
+        (EMPTY, "What are you carrying? Nothing." + N),
+        (with_status("Nothing happens.", False), "What happens? Nothing." + N),
+        (ROOM, "Where are you? In the middle of a room. What do you see around you? A cabinet 1, and a sofa 1." + N),
+        (SPECIAL, "Anything special about cd 3? There's nothing special about it." + N),
+        (MOVE, "As for the creditcard 1, you move it to the drawer 3." + N),
+        (EMPTY, "As for your hands, you are not carrying anything." + N),
+        (MOVE, "As for the drawer 3, you move the creditcard 1 to it." + N),
+    ],
+)  # fmt: skip
+def test_the_true_state_in_a_wrapper_agrees(real, same):
+    assert state_differences(real, same) == []
+
+
+@pytest.mark.parametrize(
+    "real, wrong, why",
+    [
+        (SOFA, "```\nYou arrive at sofa 1. On the sofa 1, you see a box 3, and a pillow 1.\n```" + N, "contents sofa 1"),
+        (DRAWER, "\u201cYou arrive at drawer 10. The drawer 10 is open.\u201d" + N, "open drawer 10"),
+        (DRAWER, 'You arrive at drawer 10. The drawer 10 is closed.\n"Task is not yet completed."', "status"),  # only the status quoted
+        (DRAWER, "You arrive at drawer 10. \u274c The drawer 10 is closed." + N, "negation"),  # a mark of denial is a "not"
+        (DRAWER, "You arrive at drawer 10. \U0001f6ab The drawer 10 is closed." + N, "negation"),
+        (DRAWER, "You arrive at drawer 10.\n" + TABLE_STATE + "| drawer 10 | not closed |" + N, "open drawer 10"),
+        (DRAWER, "You arrive at drawer 10.\n" + TABLE_STATE + "| drawer 10 | open |" + N, "open drawer 10"),
+        (SOFA, "You arrive at sofa 1.\n| place | what you will see |\n|---|---|\n| on the sofa 1 | a box 3, a newspaper 2, and a pillow 1 |" + N, "unreadable"),
+        (SOFA, "You arrive at sofa 1.\n| place | what you do not see |\n|---|---|\n| on the sofa 1 | a box 3, a newspaper 2, and a pillow 1 |" + N, "negation"),
+        (SOFA, "You arrive at sofa 1.\n" + TABLE_SEEN + "| on the sofa 1 | a box 3, a newspaper 2 |" + N, "contents sofa 1"),
+        (SOFA, "You arrive at sofa 1. What do you see on the sofa 1?" + N, "question"),  # a question states nothing
+        (SOFA, "You arrive at sofa 1. What do you see on the sofa 1? Maybe a box 3, a newspaper 2, and a pillow 1." + N, "hedge"),
+        (DRAWER, "You arrive at drawer 10. Is the drawer 10 closed? No." + N, "open drawer 10"),  # "not closed" is read: open
+        (DRAWER, "You arrive at drawer 10. Is the drawer 10 closed? Perhaps." + N, "question"),
+        (PICKUP, "What do you pick up from the sofa 1? The pillow 1." + N, "holds"),
+        (MOVE, "As for the creditcard 1, you move the drawer 3 to it." + N, "in drawer 3"),  # roles swapped
+    ],
+)  # fmt: skip
+def test_a_false_state_in_a_wrapper_is_refused_with_its_reason(real, wrong, why):
+    differences = state_differences(real, wrong)
+    assert any(why in d for d in differences), differences
