@@ -110,9 +110,10 @@ def _fragment_attacks(body: str, status: str) -> list[Attack]:
 
 
 def _layout_attacks(body: str, status: str, flipped: str | None) -> list[Attack]:
-    """Presentation the reader takes off (`reward_score/alfworld_layout.py`) used to hide a false or denied state:
-    a mark of denial, a quoted observation called false, the last sentence asked rather than said, a table whose
-    header says nothing known, a wrong state in a code fence."""
+    """Presentation the reader takes off (`reward_score/alfworld_layout.py`, `alfworld_records.py`) used to hide a
+    false or denied state: a mark of denial, a quoted observation called false, the last sentence asked rather than
+    said, a table whose header says nothing known, a disclaimer as a heading, a label or a word after, a record key
+    outside the list, a wrong state in a code fence or a JSON event."""
     out = [
         Attack("layout: mark of denial", f"\u274c {body}\n{status}", ("negation", "hedge")),
         Attack("layout: quoted, then called false", f'"{body}" is false.\n{status}',
@@ -121,8 +122,16 @@ def _layout_attacks(body: str, status: str, flipped: str | None) -> list[Attack]
         Attack("layout: table of unknown header", f"| observation | true? |\n|---|---|\n| {body} | no |\n{status}",
                ("unreadable", "question", "hedge")),
     ]  # fmt: skip
+    out += [
+        Attack("layout: disclaimer heading", f"### Unlikely outcome\n{body}\n{status}", ("unlikely", "help")),
+        Attack("layout: disclaimer label", f"Unverified: {body}\n{status}", ("unverified", "help")),
+        Attack("disclaimer word after", f"{body} Just kidding.\n{status}", ("kidding", "help")),
+        Attack("record: key outside the list", json.dumps({"not observed": body}) + f"\n{status}"),
+    ]
     if flipped is not None and split_status(flipped)[0] != body:
-        out.append(Attack("layout: wrong state in a code fence", f"```\n{split_status(flipped)[0]}\n```\n{status}"))
+        wrong = split_status(flipped)[0]
+        out.append(Attack("layout: wrong state in a code fence", f"```\n{wrong}\n```\n{status}"))
+        out.append(Attack("record: wrong state as a JSON event", json.dumps({"event": wrong}) + f"\n{status}"))
     return out
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reward_score.alfworld_words import ENT, ENT_RE, NOTHING_HAPPENS
+from reward_score.alfworld_words import ENT, ENT_RE, NOTHING_HAPPENS, POSTURE
 
 _MASK = "<e>"
 # Classes of state words; a prediction read by cues must use the same classes as the real state.
@@ -54,8 +54,19 @@ BLOCKING = (
     "would|will|shall|should|must|going to|about to|true|false|untrue|wrong|incorrect|lying to|fake|pretend"
     "|imagine|imagined|hypothetical|hypothetically|suppose|supposedly|allegedly|instead|except|try|tries|tried"
     "|trying|attempt|attempts|attempted|almost|nearly|expect|expected|hope|want|wish|did|does|do|rather"
+    "|unlikely|improbable|implausible|fiction|fictional|dream|dreamed|dreamt|theory|theoretically|kidding|joking"
+    "|joke|made up|rumor|rumour|guess|guessing|speculate|speculation|assume|assuming|assumption|unconfirmed"
+    "|unverified|uncertain|unsure|doubt|doubtful|hypothesis|fantasy|invented|fabricated|lie|untruthful|bogus"
 )
 _BLOCKING_RE = re.compile(rf"(?<!\w)(?:{BLOCKING})(?!\w)")
+# A clause that names nothing may still say where a named thing is, by a pronoun: "where it now lies".
+_PRONOUN_RE = re.compile(r"(?<!\w)(?:it|them|they|there)(?!\w)")
+_POSTURE_RE = re.compile(rf"(?<!\w)(?:{POSTURE})(?!\w)")
+# Clauses of conversation that name nothing and claim nothing ("got it", "here you go"): they may stand unread.
+_FILLER_RE = re.compile(
+    r"(?:(?:okay|ok|alright|all right|sure|certainly|got it|here you go|here it is|done|right|well|so|yes|great"
+    r"|very well|of course|understood|noted)[\s,!.]*)+"
+)
 # A clause read by cues must name a relation of the world (a verb, or a preposition of place), not only names.
 _RELATION_RE = re.compile(
     r"(?<!\w)(?:arrive|arrived|arriving|reach|reached|at|on|in|inside|into|onto|atop|upon|within|from|to|with|using"
@@ -90,8 +101,13 @@ def why_not_cues(clause: str) -> str | None:
     masked = re.sub(ENT, _MASK, clause)
     if m := _BLOCKING_RE.search(masked):
         return f"{m.group(0)!r} does not state what is: {clause!r}"
-    if _MASK in masked and not _RELATION_RE.search(masked) and not any(p.search(masked) for _, p in _CUE_RES):
+    cued = any(p.search(masked) for _, p in _CUE_RES)
+    if _MASK in masked and not _RELATION_RE.search(masked) and not cued:
         return f"no relation word, only names: {clause!r}"
+    refers = _PRONOUN_RE.search(masked) and (_RELATION_RE.search(masked) or _POSTURE_RE.search(masked))
+    if _MASK not in masked and not cued and not refers and not _FILLER_RE.fullmatch(masked):
+        # "Unlikely.", "Just kidding.", "A dream.": no name, no state word -- nothing to check, maybe a disclaimer
+        return f"names nothing and states nothing: {clause!r}"
     return None
 
 

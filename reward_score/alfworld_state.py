@@ -49,7 +49,8 @@ from typing import Any
 from reward_score.alfworld_cues import Cues, cue_differences, read_cues, why_not_cues
 from reward_score.alfworld_grammar import MISSING, UNREADABLE, Reading, read_sentence, say, say_key
 from reward_score.alfworld_layout import answer_questions, unquote, unwrap
-from reward_score.alfworld_words import ASIDE, COMMAND, EVENT_PROPERTY, TAKE_V
+from reward_score.alfworld_records import labels_dropped, said_as_sentences
+from reward_score.alfworld_words import ASIDE, COMMAND, EVENT_PROPERTY, TAKE_V, VOCATIVE
 from reward_score.answer_format import STATUS_DONE, STATUS_NOT_DONE
 
 _DONE = STATUS_DONE.casefold().rstrip(".")
@@ -67,6 +68,7 @@ _CONTRACTION_RES = tuple((re.compile(p), r) for p, r in _CONTRACTIONS)
 # an arrow between clauses ("You arrive at sofa 1 -> On it, you see ...") ends a sentence.
 _LAYOUT = (
     (r"\s*(?:-+>|=+>|[→⇒⟶➔➜⟹])\s*", ". "),
+    (r"\s*&\s*", " and "), (r"\bu\b", "you"), (r"\bur\b", "your"),  # texting: "u see a box 3 & a pen 1"
     (r"\bi am\b", "you are"), (r"\bi'm\b", "you are"), (r"\bi\b", "you"), (r"\bmy\b", "your"), (r"\bme\b", "you"),
     (r"\bmyself\b", "yourself"), (r"(?:^|(?<=[.!?]))\s*[•*·\-](?=\s)", " "),  # a bullet opening a sentence
     (r"(?:^|\s)[•*·\-](?=\s)", " , "),
@@ -123,6 +125,10 @@ _REWORDINGS = (
     (r"\byou are (?:now )?(" + "|".join(_GERUNDS) + r")\b", lambda m: "you " + _GERUNDS[m.group(1)]),
     (r"\byou are (?:standing )?facing\b", "you are facing"),
     (r"\b(?:had|have) (?:seen|spotted|noticed)\b", "saw"),
+    # gaze idioms say "you see": "your eyes fall on", "your gaze lands on", "you lay eyes on", "you catch sight of"
+    (r"\byour (?:eyes|gaze) (?:fall|falls|land|lands|rest|rests|settle|settles|alight|alights) (?:up)?on\b", "you see"),
+    (r"\byour (?:eyes|gaze) (?:find|finds|meet|meets|take in|takes in)\b", "you see"),
+    (r"\byou (?:lay|set|cast your) eyes on\b|\byou catch sight of\b|\byou catch a glimpse of\b", "you see"),
     (r"\byou were (not )?(carrying|holding)\b", r"you are \1\2"),
     (r"^(?:and|also|all right|alright)\b,?\s*", ""), (r"\bhave not got\b", "do not have"),
     # a topic named first ("as for mug 1, you take it"): the pronoun is the topic; "as for your hands," says nothing
@@ -157,7 +163,9 @@ _ARTICLE_RE = re.compile(r"(?<!\w)(?:a|an|the)(?!\w)")
 
 # Asides that state nothing ("(as expected)", ", unsurprisingly."), and a command echoed before its outcome
 # ('You try "go to toilet 1".', "After 'look', ...", '> inventory' on a line of its own): dropped.
-_ASIDE_RE = re.compile(rf"\s*\((?:{ASIDE})\)|,\s*(?:{ASIDE})(?=\s*(?:[,.;!?]|$))")
+_ASIDE_RE = re.compile(
+    rf"\s*\((?:{ASIDE})\)|,\s*(?:{ASIDE}|{VOCATIVE})(?=\s*(?:[,.;!?]|$))|(?:^|(?<=[.!?] ))(?:{VOCATIVE}),\s*"
+)
 _ECHO_RE = re.compile(
     rf"(?:you (?:try|tried|type|typed|enter|entered|issue|issued|run|ran|do|did|execute|executed)|having done|after)"
     rf" [\"'\u201c](?:{COMMAND})[\"'\u201d](?:\s*[.:,])?\s*"
@@ -166,12 +174,23 @@ _ECHO_LINE_RE = re.compile(rf">\s*(?:{COMMAND})")
 _LIST_ITEM_RE = re.compile(r"\d{1,2}[.)]\s+(?=[a-z])")  # a line "2. a pencil 2" of a numbered list
 
 
+_TITLE_RE = re.compile(rf"(?:(?:the )?{_E}(?:,? (?:and )?)?)+")
+
+
 def _join(lines: list[str]) -> str:
-    """Body lines as one text: a command echo line dropped, a numbered list's lines as the items of one list."""
+    """Body lines as one text: a command echo line dropped, a numbered list's lines as the items of one list, a
+    heading a sentence of its own."""
     out: list[str] = []
-    for line in lines:
+    for i, line in enumerate(lines):
+        rest = " ".join(lines[i + 1 :])
         if _ECHO_LINE_RE.fullmatch(line):
             continue
+        # a markdown heading is a sentence of its own; a title that names only what the body names says nothing
+        if line.startswith("#"):
+            title = line.lstrip("# ").rstrip(".!?:")
+            if _TITLE_RE.fullmatch(title) and all(name in rest for name in re.findall(_E, title)):
+                continue
+            line = title + "."
         if out and (m := _LIST_ITEM_RE.match(line)):
             line = ("" if out[-1].endswith((".", "!", "?")) else ", ") + line[m.end() :]
         out.append(line)
@@ -314,41 +333,64 @@ def _sentences(body: str) -> Iterator[tuple[str, bool]]:
             yield sentence, asked
 
 
+def _read_body(body_lines: list[str]) -> tuple[Reading, str]:
+    """The reading of body lines, and the cleaned body it read."""
+    st = Reading()
+    body = _join(body_lines)
+    if body.startswith("available commands:"):  # the `help` text: a fixed listing, compared word for word
+        st.set(("help",), " ".join(body.split()))
+        return st, ""
+    clean = answer_questions(_clean_body(body))
+    for sentence, asked in _sentences(clean):
+        if asked:
+            st.problems.append(f"a question, not a statement: '{sentence}'")
+        else:
+            read_sentence(sentence, st)
+    if not st.facts and not st.problems:
+        st.problems.append("unreadable: no sentence of the world's grammar")
+    close_state(dict(st.facts), st)
+    return st, clean
+
+
 @functools.lru_cache(maxsize=16384)  # ground truths repeat across a GRPO group and across steps
-def read_state(text: str) -> WorldState:
-    """The world state `text` reports (see the module docstring); never raises on any text."""
+def _reading(text: str) -> tuple[list[str], bool | None, list[str], Reading, str]:
+    """The lines of `text` without presentation, its status, the body lines read, their reading and cleaned body.
+
+    A body that cannot be read as written is read again as a record or without its labels (`alfworld_records`);
+    that reading is kept only when it has no problem at all."""
     lines = unquote(unwrap(_lines(normalise(text))))
     status = _status_of_line(lines[-1]) if lines else None
     body_lines = unquote(lines[:-1]) if status is not None else lines
-    st = Reading()
-    body = _join(body_lines)
-    cues = Cues((), frozenset())
-    if body.startswith("available commands:"):  # the `help` text: a fixed listing, compared word for word
-        st.set(("help",), " ".join(body.split()))
-    else:
-        clean = answer_questions(_clean_body(body))
-        for sentence, asked in _sentences(clean):
-            if asked:
-                st.problems.append(f"a question, not a statement: '{sentence}'")
-            else:
-                read_sentence(sentence, st)
-        if not st.facts and not st.problems:
-            st.problems.append("unreadable: no sentence of the world's grammar")
-        close_state(dict(st.facts), st)
-        cues = read_cues(clean)
+    st, clean = _read_body(body_lines)
+    if st.problems:
+        indented = [line.rstrip() for line in normalise(text).split("\n") if line.strip()]
+        record = said_as_sentences(indented[:-1] if status is not None else indented)
+        for other in (record, labels_dropped(body_lines)):
+            if other and other != body_lines:
+                st2, clean2 = _read_body(other)
+                if not st2.problems:
+                    return lines, status, other, st2, clean2
+    return lines, status, body_lines, st, clean
+
+
+@functools.lru_cache(maxsize=16384)
+def read_state(text: str) -> WorldState:
+    """The world state `text` reports (see the module docstring); never raises on any text."""
+    lines, status, _, st, clean = _reading(text)
+    cues = read_cues(clean) if clean else Cues((), frozenset())
     facts = tuple(sorted(st.facts.items(), key=lambda kv: kv[0]))
     problems = tuple(dict.fromkeys(st.problems))
     return WorldState(facts, status, problems, "\n".join(lines), tuple(st.unread), cues)
 
 
 def without_presentation(text: str) -> str | None:
-    """`text` (normalised) with fences, emoji, enclosing quotes taken off and tables said as sentences -- what the
-    cosine gate compares, so a table is compared as the sentences it says; None when `text` has none of these."""
-    lines = _lines(normalise(text))
-    plain = unquote(unwrap(lines))
-    if plain and _status_of_line(plain[-1]) is not None:
-        plain = [*unquote(plain[:-1]), plain[-1]]
-    return None if plain == lines else "\n".join(plain)
+    """`text` (normalised) with fences, emoji, enclosing quotes and labels taken off, tables and records said as
+    sentences -- what the cosine gate compares, so a table is compared as the sentences it says; None when `text`
+    has none of these."""
+    original = _lines(normalise(text))
+    lines, status, body_lines, _, _ = _reading(text)
+    plain = [*body_lines, lines[-1]] if status is not None else body_lines
+    return None if plain == original else "\n".join(plain)
 
 
 def state_differences(real: str, predicted: str) -> list[str]:

@@ -43,7 +43,7 @@ NOW = r"(?:(?:now|still|already|currently|then) )?"
 NOT_SEE = (
     r"(?:do not|did not|cannot|could not|can not) (?:see|find|notice|spot|observe) (?:anything|any objects?|any items?)"
 )
-LATER = r"(?: right now| now| at the moment| currently| still| at present)?"
+LATER = r"(?: right now| now| at (?:the )?moment| currently| still| at present)?"
 BE = words(
           "is|are|was|were|has been|have been|stands|remains|sits|lies|is left|rests|seems|looks"
           "|appears to be|seems to be"
@@ -149,7 +149,7 @@ EMPTY_HANDED = alt(
         "|you do not carry anything|you do not hold anything|you have no objects|your hands are free"
         "|you hold no objects|you are not carrying anything at all|hands empty|hands are empty|hands free|empty-handed"
     ).split("|"),
-    rf"you are {STILL}not {HAVING} {ANY}",  # "not" right before the verb of having: the empty inventory
+    rf"you are {STILL}not {HAVING} {ANY}{LATER}",  # "not" right before the verb of having: the empty inventory
 )
 NOTHING_HAPPENS = words(
     "nothing happens|nothing happened|nothing changes|nothing changed|nothing at all happens"
@@ -200,6 +200,8 @@ ASIDE = words(
     "|of course|predictably|take note|note|so far so good|no surprises here|no surprise there|no surprise"
     "|for what it is worth|for what it's worth|as usual|sure enough"
 )
+# A game master's address to the player ("Adventurer, you arrive at ...", "..., my friend."): states nothing.
+VOCATIVE = words("adventurer|traveler|traveller|player|friend|my friend|your friend|dear player|hero|explorer")
 # ALFWorld's commands (`alfworld/data/alfred.twl2`): a prediction may echo the command before its outcome
 # ('> inventory', 'You try "go to toilet 1".'); the echo states nothing and is dropped.
 COMMAND = (

@@ -171,3 +171,21 @@ def test_heldout7_families_apply_and_keep_objects_and_status(cached_transitions)
     others = set(FAMILIES) | set(HELDOUT) | set(HELDOUT2) | set(HELDOUT3) | set(HELDOUT4) | set(HELDOUT5)
     assert not set(HELDOUT7) & (others | set(HELDOUT6))
     assert_each_applies_and_keeps_the_state(cached_transitions, HELDOUT7)
+
+
+def test_heldout8_families_apply_and_keep_objects_and_status(cached_transitions):
+    """The eighth held-out set: ten families, none named as in another set (heldout7 included), each applying to >=
+    60 cached transitions, keeping every numbered object and the status line last and verbatim."""
+    from reward_calibration.alfworld_families_heldout import FAMILIES as HELDOUT
+    from reward_calibration.alfworld_families_heldout2 import FAMILIES as HELDOUT2
+    from reward_calibration.alfworld_families_heldout3 import FAMILIES as HELDOUT3
+    from reward_calibration.alfworld_families_heldout4 import FAMILIES as HELDOUT4
+    from reward_calibration.alfworld_families_heldout5 import FAMILIES as HELDOUT5
+    from reward_calibration.alfworld_families_heldout6 import FAMILIES as HELDOUT6
+    from reward_calibration.alfworld_families_heldout7 import FAMILIES as HELDOUT7
+    from reward_calibration.alfworld_families_heldout8 import FAMILIES as HELDOUT8
+
+    assert len(HELDOUT8) == 10
+    others = set(FAMILIES) | set(HELDOUT) | set(HELDOUT2) | set(HELDOUT3) | set(HELDOUT4) | set(HELDOUT5)
+    assert not set(HELDOUT8) & (others | set(HELDOUT6) | set(HELDOUT7))
+    assert_each_applies_and_keeps_the_state(cached_transitions, HELDOUT8)

@@ -1,6 +1,7 @@
 """Presentation around a prediction -- code fences, quotation marks, emoji, markdown tables, questions answered in
-turn -- is taken off before the state reader reads it (`reward_score/alfworld_layout.py`): the true state in such a
-wrapper agrees, a false or denied one inside the same wrapper is still refused with its reason."""
+turn, records (JSON, YAML, XML), labels and headings -- is taken off before the state reader reads it
+(`reward_score/alfworld_layout.py`, `alfworld_records.py`): the true state in such a wrapper agrees, a false or
+denied one inside the same wrapper is still refused with its reason, and so is a disclaimer said in a word."""
 
 # ruff: noqa: E501 - tables of real and predicted states read best one per line
 
@@ -84,5 +85,56 @@ def test_the_true_state_in_a_wrapper_agrees(real, same):
     ],
 )  # fmt: skip
 def test_a_false_state_in_a_wrapper_is_refused_with_its_reason(real, wrong, why):
+    differences = state_differences(real, wrong)
+    assert any(why in d for d in differences), differences
+
+
+@pytest.mark.parametrize(
+    "real, same",
+    [
+        (DRAWER, '{"location": "drawer 10", "drawer 10": "closed"}' + N),
+        (DRAWER, '{\n  "location": "drawer 10",\n  "drawer 10": {\n    "state": "closed"\n  }\n}' + N),
+        (FRIDGE, '{"event": "You open the fridge 1.", "fridge 1": "open", "in the fridge 1": ["bowl 3", "egg 2"]}' + N),
+        (EMPTY, '{"carrying": []}' + N),
+        (DRAWER, "location: drawer 10\ndrawer 10:\n  state: closed" + N),
+        (FRIDGE, "observation:\n  event: You open the fridge 1.\n  fridge 1:\n    state: open\n    in it:\n      - a bowl 3\n      - an egg 2" + N),
+        (SOFA, "---\nlocation: sofa 1\non the sofa 1: [box 3, newspaper 2, pillow 1]" + N),
+        (DRAWER, "<observation><arrival>You arrive at drawer 10.</arrival><state>The drawer 10 is closed.</state></observation>" + N),
+        (SOFA, '<location>sofa 1</location><on receptacle="sofa 1"><object>box 3</object><object>newspaper 2</object><object>pillow 1</object></on>' + N),
+        (DRAWER, '<location>drawer 10</location>\n<state receptacle="drawer 10">closed</state>' + N),
+        (DRAWER, "**Position:** You arrive at drawer 10.\n**Condition:** The drawer 10 is closed." + N),
+        (DRAWER, "### Where you are\nYou arrive at drawer 10.\n\n### Receptacle state\nThe drawer 10 is closed." + N),
+        (DRAWER, "## Drawer 10\nYou arrive at drawer 10. The drawer 10 is closed." + N),  # a title naming the place
+        (EMPTY, "Sure, here is what you observe next:\nYou are not carrying anything." + N),
+        (DRAWER, "Certainly. The environment responds: You arrive at drawer 10. The drawer 10 is closed." + N),
+        (EMPTY, "Friend, you are not carrying anything." + N),
+        (SOFA, "You arrive at sofa 1, adventurer. On the sofa 1, you see a box 3, a newspaper 2, and a pillow 1." + N),
+        (SOFA, "u arrive at sofa 1. on the sofa 1, u see a box 3, a newspaper 2 & a pillow 1" + N),
+        (SOFA, "You arrive at sofa 1. On the sofa 1, your eyes fall on a box 3, a newspaper 2, and a pillow 1." + N),
+        (EMPTY, "You are not carrying anything at the moment." + N),
+    ],
+)  # fmt: skip
+def test_a_record_or_a_label_of_the_true_state_agrees(real, same):
+    assert state_differences(real, same) == []
+
+
+@pytest.mark.parametrize(
+    "real, wrong, why",
+    [
+        (DRAWER, '{"location": "drawer 10", "drawer 10": "open"}' + N, "open drawer 10"),
+        (DRAWER, '{"location": "drawer 10", "not seen": "drawer 10 closed"}' + N, "negation"),  # a key outside the list
+        (FRIDGE, '{"event": "You open the fridge 1.", "in the fridge 1": ["bowl 3", "egg 2", "mug 1"]}' + N, "contents fridge 1"),
+        (DRAWER, "location: drawer 11\ndrawer 11: closed" + N, "drawer 11"),
+        (DRAWER, "<guess><arrival>You arrive at drawer 10.</arrival></guess>" + N, "unreadable"),
+        (DRAWER, "Unverified: You arrive at drawer 10. The drawer 10 is closed." + N, "unverified"),
+        (DRAWER, "False: You arrive at drawer 10. The drawer 10 is closed." + N, "false"),
+        (DRAWER, "### Unlikely outcome\nYou arrive at drawer 10. The drawer 10 is closed." + N, "unlikely"),
+        (DRAWER, "## Drawer 11\nYou arrive at drawer 10. The drawer 10 is closed." + N, "only names"),  # a title naming another
+        (DRAWER, "You arrive at drawer 10. The drawer 10 is closed. Just kidding." + N, "kidding"),
+        (DRAWER, "You arrive at drawer 10. The drawer 10 is closed. Lovely." + N, "names nothing"),
+        (DRAWER, "You arrive at drawer 10 (unlikely). The drawer 10 is closed." + N, "unlikely"),
+    ],
+)  # fmt: skip
+def test_a_false_record_or_a_disclaimer_is_refused_with_its_reason(real, wrong, why):
     differences = state_differences(real, wrong)
     assert any(why in d for d in differences), differences

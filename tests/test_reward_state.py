@@ -104,6 +104,7 @@ def tagged(state: str) -> str:
         (SHELF, "You arrive at shelf 2. On the shelf 2, you see a glassbottle 3. You also see a saltshaker 1 there." + N),
         (CABINET, "You open the cabinet 4. The cabinet 4 is open. A cloth 2 is in it as well." + N),
         (with_status("There's nothing special about cd 3.", False), "There is nothing of note regarding cd 3." + N),
+        (EMPTY, "You are not carrying anything currently." + N),  # the adverb of the present after the list, too
     ],
 )  # fmt: skip
 def test_the_same_state_in_other_words_agrees(real, same):
@@ -143,7 +144,6 @@ def test_the_same_state_in_other_words_agrees(real, same):
         (SHELF, 'You try "go to shelf 2".' + N, "unreadable"),  # a command echo alone states nothing
         # near misses of the held-out 5 rules: "not" elsewhere stays a negation; an added object; a hedge, a future
         (EMPTY, "You are currently not carrying a mug 3." + N, "negation"),
-        (EMPTY, "You are not carrying anything currently." + N, "negation"),
         (EMPTY, "You are currently carrying nothing, not quite." + N, "negation"),
         (PICKUP, "The agent does not pick up the mug 3 from the desk 2." + N, "negation"),
         (PICKUP, "The player might pick up the mug 3 from the desk 2." + N, "hedge"),
