@@ -49,7 +49,9 @@ def filter_easy(run: Run, pool: Path, base: Path) -> Path:
 
 
 def cache_file(run: Run) -> Path:
-    return run.path("data", "filter_cache.jsonl")
+    """The filter's per-prompt rewards: in the committed results folder, so a session that loses the work folder
+    (checkpoints, logs) keeps the hours of sampling; the cache's keys are content hashes of the prompts."""
+    return run.report_dir / "results" / "filter_cache.jsonl"
 
 
 def pool_samples(run: Run, pool: Path) -> list[dict[str, Any]]:

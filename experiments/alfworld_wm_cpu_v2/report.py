@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 from data_prep.atomic_file import write_atomic
 from experiments.alfworld_wm_cpu.report import table
 from experiments.alfworld_wm_cpu.workdir import Run
-from experiments.alfworld_wm_cpu_v2 import analysis
+from experiments.alfworld_wm_cpu_v2 import analysis, gate
 from experiments.alfworld_wm_cpu_v2.figures import draw
 
 MODELS = {"smollm2": "SmolLM2-135M-Instruct", "tiny": "the tiny random-weight test model"}
@@ -47,7 +47,7 @@ def status(run: Run, results: Path) -> str:
              "sweep": results / "sweep.json"}  # fmt: skip
     done = [name for name, f in steps.items() if f.is_file()]
     arms = sorted(f.stem for f in (results / "eval").glob("*_s[0-9]*.json") if not f.stem.startswith("sweep"))
-    cache = run.path("data", "filter_cache.jsonl")
+    cache = gate.cache_file(run)
     scored = max(0, len(cache.read_text().splitlines()) - 1) if cache.is_file() else 0
     parts = [
         f"stages with results: {', '.join(done) or 'none yet'}",
