@@ -120,7 +120,7 @@ def _layout_attacks(body: str, status: str, flipped: str | None) -> list[Attack]
                ("negation", "unreadable", "hedge")),
         Attack("layout: last sentence asked", f"{body.rstrip('.')}?\n{status}", ("question", "help")),
         Attack("layout: table of unknown header", f"| observation | true? |\n|---|---|\n| {body} | no |\n{status}",
-               ("unreadable", "question", "hedge")),
+               ("unreadable", "question", "hedge", "negation")),
     ]  # fmt: skip
     out += [
         Attack("layout: disclaimer heading", f"### Unlikely outcome\n{body}\n{status}", ("unlikely", "help")),

@@ -50,6 +50,7 @@ from reward_score.alfworld_cues import Cues, cue_differences, read_cues, why_not
 from reward_score.alfworld_grammar import MISSING, UNREADABLE, Reading, read_sentence, say, say_key
 from reward_score.alfworld_layout import answer_questions, unquote, unwrap
 from reward_score.alfworld_records import labels_dropped, said_as_sentences
+from reward_score.alfworld_register import plain_register
 from reward_score.alfworld_words import ASIDE, COMMAND, EVENT_PROPERTY, TAKE_V, VOCATIVE
 from reward_score.answer_format import STATUS_DONE, STATUS_NOT_DONE
 
@@ -125,10 +126,6 @@ _REWORDINGS = (
     (r"\byou are (?:now )?(" + "|".join(_GERUNDS) + r")\b", lambda m: "you " + _GERUNDS[m.group(1)]),
     (r"\byou are (?:standing )?facing\b", "you are facing"),
     (r"\b(?:had|have) (?:seen|spotted|noticed)\b", "saw"),
-    # gaze idioms say "you see": "your eyes fall on", "your gaze lands on", "you lay eyes on", "you catch sight of"
-    (r"\byour (?:eyes|gaze) (?:fall|falls|land|lands|rest|rests|settle|settles|alight|alights) (?:up)?on\b", "you see"),
-    (r"\byour (?:eyes|gaze) (?:find|finds|meet|meets|take in|takes in)\b", "you see"),
-    (r"\byou (?:lay|set|cast your) eyes on\b|\byou catch sight of\b|\byou catch a glimpse of\b", "you see"),
     (r"\byou were (not )?(carrying|holding)\b", r"you are \1\2"),
     (r"^(?:and|also|all right|alright)\b,?\s*", ""), (r"\bhave not got\b", "do not have"),
     # a topic named first ("as for mug 1, you take it"): the pronoun is the topic; "as for your hands," says nothing
@@ -174,6 +171,7 @@ _ECHO_LINE_RE = re.compile(rf">\s*(?:{COMMAND})")
 _LIST_ITEM_RE = re.compile(r"\d{1,2}[.)]\s+(?=[a-z])")  # a line "2. a pencil 2" of a numbered list
 
 
+_ENT_NAME_RE = re.compile(rf"(?<!\w){_E}(?!\w)")
 _TITLE_RE = re.compile(rf"(?:(?:the )?{_E}(?:,? (?:and )?)?)+")
 
 
@@ -185,6 +183,8 @@ def _join(lines: list[str]) -> str:
         rest = " ".join(lines[i + 1 :])
         if _ECHO_LINE_RE.fullmatch(line):
             continue
+        if line.startswith(">"):  # a markdown blockquote line
+            line = line.lstrip("> ")
         # a markdown heading is a sentence of its own; a title that names only what the body names says nothing
         if line.startswith("#"):
             title = line.lstrip("# ").rstrip(".!?:")
@@ -205,7 +205,7 @@ def normalise(text: str) -> str:
 
 
 def _clean_body(text: str) -> str:
-    text = _EMPHASIS_RE.sub(r"\2", text)
+    text = plain_register(_EMPHASIS_RE.sub(r"\2", text))
     text = _ECHO_RE.sub("", _ASIDE_RE.sub("", text))
     for pattern, repl in _CONTRACTION_RES:
         text = pattern.sub(repl, text)
@@ -342,8 +342,10 @@ def _read_body(body_lines: list[str]) -> tuple[Reading, str]:
         return st, ""
     clean = answer_questions(_clean_body(body))
     for sentence, asked in _sentences(clean):
-        if asked:
+        if asked and (_ENT_NAME_RE.search(sentence) or read_cues(sentence).classes):
             st.problems.append(f"a question, not a statement: '{sentence}'")
+        elif asked:  # "What do you do next?": a prompt to the player that names nothing and asks of no state
+            continue
         else:
             read_sentence(sentence, st)
     if not st.facts and not st.problems:
@@ -384,11 +386,12 @@ def read_state(text: str) -> WorldState:
 
 
 def without_presentation(text: str) -> str | None:
-    """`text` (normalised) with fences, emoji, enclosing quotes and labels taken off, tables and records said as
-    sentences -- what the cosine gate compares, so a table is compared as the sentences it says; None when `text`
-    has none of these."""
+    """`text` (normalised) with fences, emoji, quotes, emphasis and labels off, tables and records said as sentences,
+    another register in the game's words -- what the cosine gate compares, so a table is compared as the sentences
+    it says; None when `text` has none of these."""
     original = _lines(normalise(text))
     lines, status, body_lines, _, _ = _reading(text)
+    body_lines = [plain_register(_EMPHASIS_RE.sub(r"\2", line)) for line in body_lines]
     plain = [*body_lines, lines[-1]] if status is not None else body_lines
     return None if plain == original else "\n".join(plain)
 

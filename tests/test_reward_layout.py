@@ -138,3 +138,38 @@ def test_a_record_or_a_label_of_the_true_state_agrees(real, same):
 def test_a_false_record_or_a_disclaimer_is_refused_with_its_reason(real, wrong, why):
     differences = state_differences(real, wrong)
     assert any(why in d for d in differences), differences
+
+
+@pytest.mark.parametrize(
+    "real, same",
+    [
+        (SOFA, "Unto the sofa 1 you come. Upon the sofa 1 you behold a box 3, a newspaper 2, and a pillow 1." + N),
+        (EMPTY, "Naught do you carry." + N),
+        (DRAWER, "Lo, you arrive at drawer 10. The drawer 10 standeth closed." + N),
+        (SOFA, "We arrive at sofa 1. On the sofa 1, we see a box 3, a newspaper 2, and a pillow 1." + N),
+        (EMPTY, "Sadly, you are not carrying anything." + N),
+        (SOFA, "You arrive at sofa 1. On the sofa 1, you see a box 3, a newspaper 2, and a pillow 1, and nothing else." + N),
+        (DRAWER, "> You arrive at drawer 10.\n> The drawer 10 is closed." + N),  # a markdown blockquote
+        (DRAWER, "You arrive at drawer 10. The drawer 10 is closed. What do you do next?" + N),  # a prompt to the player
+    ],
+)  # fmt: skip
+def test_another_register_of_the_true_state_agrees(real, same):
+    """Storybook English, "we", a stance adverb, a list closed as complete, a blockquote, a closing prompt to the
+    player: `reward_score/alfworld_register.py` says each in the game's words."""
+    assert state_differences(real, same) == []
+
+
+@pytest.mark.parametrize(
+    "real, wrong, why",
+    [
+        (SOFA, "Unto the sofa 1 you come. Upon the sofa 1 you behold a box 3, and a pillow 1." + N, "contents sofa 1"),
+        (DRAWER, "We arrive at drawer 10. The drawer 10 is open." + N, "open drawer 10"),
+        (EMPTY, "Sadly, you are carrying the box 3." + N, "holds"),
+        (DRAWER, "You arrive at drawer 10. Is the drawer 10 closed?" + N, "question"),  # a question naming a thing
+        (DRAWER, "You arrive at drawer 10. The drawer 10 is closed. Is it open?" + N, "question"),  # asks of a state
+        (DRAWER, "> You arrive at drawer 10.\n> The drawer 10 is not closed." + N, "open drawer 10"),
+    ],
+)  # fmt: skip
+def test_another_register_of_a_false_state_is_refused(real, wrong, why):
+    differences = state_differences(real, wrong)
+    assert any(why in d for d in differences), differences
