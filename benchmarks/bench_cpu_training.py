@@ -28,7 +28,6 @@ import torch
 from recipe.rwml.base_models import make_smollm2_hf, make_tiny_model
 from recipe.rwml.cpu.checks import CPU_ENV
 from recipe.rwml.cpu.precision import NATIVE_BF16_FLAGS, choose_precision, compute_threads, cpu_flags
-from recipe.rwml.demo import collect_bundled_alfworld
 from recipe.rwml.train_log import parse_steps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,8 +62,11 @@ def run_timed(cmd: list[str], env: dict[str, str], log: Path) -> list[tuple[floa
 def build_data(root: Path) -> tuple[Path, Path]:
     from data_prep.build_sft_dataset import main as build_sft
     from data_prep.build_wm_dataset import main as build_wm
+    from data_prep.collect_trajectories import main as collect
 
-    episodes = collect_bundled_alfworld(root / "episodes.jsonl", episodes_per_task=2, workers=0)
+    episodes = root / "episodes.jsonl"
+    argv = ["--env", "alfworld", "--data-root", str(REPO / "envs" / "alfworld_games"), "--split", "train"]
+    collect([*argv, "--policy", "expert", "--episodes-per-task", "2", "--workers", "0", "--out", str(episodes)])
     build_wm(["--input", str(episodes), "--out-dir", str(root / "wm"), "--val-fraction", "0.34"])
     build_sft(["--input", str(episodes), "--out-dir", str(root / "sft"), "--val-fraction", "0.34"])
     return root / "wm", root / "sft"

@@ -59,6 +59,25 @@ def test_concurrent_requests_share_one_batch_and_match_single_runs(generator_par
         assert b.log_probs == pytest.approx(a.log_probs, abs=1e-4)
 
 
+def test_a_group_of_samples_of_one_prompt_is_prefilled_once_and_samples_as_alone(generator_parts) -> None:
+    """GRPO's group and the easy-sample filter's K ask one prompt n times: one prefill, n independent samples."""
+    model, tokenizer, prompts = generator_parts
+    gen = make_generator(model, tokenizer)
+    asks = [(prompts[1], seed) for seed in range(6)] + [(prompts[3], seed) for seed in range(2)]
+
+    async def together():
+        return await asyncio.gather(*[gen.generate(p, spec(temperature=1.0, seed=s, max_tokens=8)) for p, s in asks])
+
+    grouped = asyncio.run(together())
+    assert gen.batch_sizes == [8] and gen.prefilled_rows == 2
+    alone = [asyncio.run(make_generator(model, tokenizer).generate(p, spec(temperature=1.0, seed=s, max_tokens=8)))
+             for p, s in asks]  # fmt: skip
+    for g, a in zip(grouped, alone, strict=True):
+        assert g.token_ids == a.token_ids
+        assert g.log_probs == pytest.approx(a.log_probs, abs=1e-4)
+    assert len({tuple(g.token_ids) for g in grouped[:6]}) > 1  # the rows sample independently after the shared prefill
+
+
 def test_log_probs_are_the_models_own_under_the_temperature(generator_parts) -> None:
     import torch
 

@@ -1,9 +1,10 @@
 """Batched token-in/token-out sampling with an HF transformers causal LM: the engine behind the CPU rollout server.
 
 Requests that arrive while a batch runs wait for the next one; each batch is left-padded and decoded step by step
-with the model's KV cache. Every request keeps its own sampling settings (temperature, top-p, top-k, seed, stop
-tokens, max tokens). Log-probs are those of the sampled token under softmax(logits / temperature), which is what
-verl's actor recomputes, so `rollout_probs_diff` measures only numerics, not a different distribution.
+with the model's KV cache, a prompt asked several times (a group of samples) prefilled once. Every request keeps
+its own sampling settings (temperature, top-p, top-k, seed, stop tokens, max tokens). Log-probs are those of the
+sampled token under softmax(logits / temperature), which is what verl's actor recomputes, so `rollout_probs_diff`
+measures only numerics, not a different distribution.
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ class BatchedGenerator:
         self.batch_sizes: list[int] = []  # one entry per batch run, for metrics and tests
         self.busy_s = 0.0  # seconds spent generating, all batches
         self.cancelled_rows = 0  # rows dropped because their request was cancelled (the client went away)
+        self.prefilled_rows = 0  # prompts run through the model's first pass: distinct prompts per batch, all batches
         self._queue: list[_Request] = []
         self._worker: asyncio.Task | None = None
         self._model_lock = asyncio.Lock()  # a weight load never overlaps a batch
@@ -227,12 +229,17 @@ class BatchedGenerator:
     def _decode(self, batch: list[_Request]) -> list[Generation]:
         self.batch_sizes.append(len(batch))
         n = len(batch)
-        width = max(len(r.prompt_ids) for r in batch)
-        input_ids = torch.full((n, width), self.pad_token_id, dtype=torch.long)
-        attention = torch.zeros((n, width), dtype=torch.long)
-        for i, r in enumerate(batch):  # left padding: every row's next token sits in the last column
-            input_ids[i, width - len(r.prompt_ids) :] = torch.tensor(r.prompt_ids)
-            attention[i, width - len(r.prompt_ids) :] = 1
+        # a group of samples of one prompt (GRPO's n, the easy-sample filter's K) is prefilled once, then its cache
+        # is copied to each row: on CPU the prompt's forward pass is most of a short generation's cost
+        prompts = list(dict.fromkeys(tuple(r.prompt_ids) for r in batch))
+        rows = torch.tensor([prompts.index(tuple(r.prompt_ids)) for r in batch])
+        self.prefilled_rows += len(prompts)
+        width = max(len(p) for p in prompts)
+        input_ids = torch.full((len(prompts), width), self.pad_token_id, dtype=torch.long)
+        attention = torch.zeros((len(prompts), width), dtype=torch.long)
+        for i, prompt in enumerate(prompts):  # left padding: every row's next token sits in the last column
+            input_ids[i, width - len(prompt) :] = torch.tensor(prompt)
+            attention[i, width - len(prompt) :] = 1
         generators = [self._row_generator(r.spec) for r in batch]
         stops = [set(r.spec.stop_token_ids) | (set() if r.spec.ignore_eos else set(self.eos_token_ids)) for r in batch]
         outputs: list[list[int]] = [[] for _ in batch]
@@ -241,7 +248,7 @@ class BatchedGenerator:
         reasons = ["length"] * n
         past = None
         step_ids = input_ids
-        for _ in range(max(r.spec.max_tokens for r in batch)):
+        for step in range(max(r.spec.max_tokens for r in batch)):
             position_ids = (attention.cumsum(-1) - 1).clamp(min=0)[:, -step_ids.shape[1] :]
             out = self.model(
                 input_ids=step_ids,
@@ -252,6 +259,9 @@ class BatchedGenerator:
             )
             past = out.past_key_values
             logits = out.logits[:, -1, :].float()
+            if step == 0 and len(prompts) < n:  # one row per request from here on
+                past.reorder_cache(rows)
+                logits, attention = logits[rows], attention[rows]
             next_ids = torch.full((n,), self.pad_token_id, dtype=torch.long)
             for i, r in enumerate(batch):
                 if not finished[i] and r.future.done():  # cancelled: its client went away
