@@ -132,7 +132,24 @@ def _layout_attacks(body: str, status: str, flipped: str | None) -> list[Attack]
         wrong = split_status(flipped)[0]
         out.append(Attack("layout: wrong state in a code fence", f"```\n{wrong}\n```\n{status}"))
         out.append(Attack("record: wrong state as a JSON event", json.dumps({"event": wrong}) + f"\n{status}"))
+        out.append(Attack("register: wrong state behind a step tag", f"Step 3: {wrong}\n{status}"))
+    out.append(Attack("register: the game's words reported, then denied",
+                      f"The game says that {body[0].lower()}{body[1:]} It adds that none of this is true.\n{status}",
+                      ("negation", "hedge", "disclaimer", "help")))  # fmt: skip
+    names = OBJECT_RE.findall(body)
+    if names and int(names[-1].rsplit(" ", 1)[1]) + 1 in _NUMBER_WORDS:
+        name, number = names[-1].rsplit(" ", 1)
+        said = _NUMBER_WORDS[int(number) + 1]
+        other = re.sub(rf"\b{re.escape(names[-1])}\b", f"{name} number {said}", body)
+        out.append(Attack("register: another number said as a word", f"{other}\n{status}"))
     return out
+
+
+_NUMBER_WORDS = dict(enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen"
+    " eighteen nineteen twenty twenty-one twenty-two twenty-three twenty-four twenty-five twenty-six twenty-seven"
+    " twenty-eight twenty-nine thirty thirty-one thirty-two thirty-three thirty-four thirty-five".split()
+))  # fmt: skip
 
 
 def attacks(pair: BranchPair, scene: Sequence[str], rng: random.Random) -> list[Attack]:

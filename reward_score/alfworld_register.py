@@ -1,10 +1,11 @@
 """Registers other than the game's plain English, said in its words before the grammar reads them.
 
 A world model may narrate in a storybook register ("Unto the sofa 1 you come. Upon it you behold naught."), in the
-first person plural ("We arrive at ..."), with a stance adverb ("Sadly, you are not carrying anything."), or close a
-list as complete ("..., and nothing else."). None of these changes the state; `plain_register` says each in the
-game's words, on normalised, case-folded text with articles still in place. The tables are closed: a word outside
-them is left as it is (and read, or found unreadable, by the grammar).
+first person plural ("We arrive at ..."), with a stance adverb ("Sadly, you are not carrying anything."), close a
+list as complete ("..., and nothing else."), tag a transcript ("Step 12: ..."), report the game's words ("The game
+says that you arrive at ..."), or say a name's number as a word ("drawer number ten"). None of these changes the
+state; `plain_register` says each in the game's words, on normalised, case-folded text with articles still in place.
+The tables are closed: a word outside them is left as it is (and read, or found unreadable, by the grammar).
 """
 
 from __future__ import annotations
@@ -37,13 +38,45 @@ _REGISTER = (
      r"|conveniently|helpfully|regrettably|oddly),\s*", ""),
     # a list closed as complete: the game's lists are complete already
     (r"(?<=\d),? (?:and )?nothing (?:else|more)(?=[.!?;,]|$)", ""),
+    # a transcript's tag before the observation: "step 12:", "[step 11]", "turn 3:", "[t=4]", "[env]", "[env | step 2]"
+    (r"(?:^|(?<=[.!?] ))(?:\[(?:step|turn) \d+\]|(?:step|turn) \d+:|\[t ?= ?\d+\]"
+     r"|\[env(?:ironment)?(?: ?\| ?step \d+)?\])\s*", ""),
+    # the game's words reported: "the game says that ...", "you are told that ...", "it adds that ..."
+    (r"(?:^|(?<=[.!?] ))(?:the (?:game|environment|narrator) (?:says|tells you|reports|states|informs you)|you are told"
+     r"|it (?:adds|goes on to say|also says|then says)) that ", ""),
+    (r", and that (?=the |you |on |in |there )", ". "),
+    # a name given after its kind, "the book (book 1)"; a list in semicolons, "a fork 2; a knife 1; and a spatula 1"
+    (r"\b([a-z]+) \(\1 (\d+)\)", r"\1 \2"), (r"(?<=\d); (?=(?:and )?an? [a-z]+ \d)", ", "),
+    # a name's number with a word before it: "drawer number 10", "drawer no. 10"
+    (r"\b(?!(?:at|to|in|on|of|is|no) )([a-z]{2,}) (?:number|no\.) (\d+)\b", r"\1 \2"),
 )
 # fmt: on
 _REGISTER_RES = tuple((re.compile(p), r) for p, r in _REGISTER)
 
+_UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen"
+_UNITS += " eighteen nineteen"
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_NUMBER_WORDS = {w: i + 1 for i, w in enumerate(_UNITS.split())} | _TENS
+_NUMBER_WORDS |= {f"{t}-{u}": n + i + 1 for t, n in _TENS.items() for i, u in enumerate(_UNITS.split()[:9])}
+# words that come before a number word without naming a thing ("you see one", "the only one", "at least two")
+_NOT_NAMES = frozenset(
+    "the and see sees saw you are was were has have its for with from into onto than only just any all each every"
+    " other another which that this those these there here nothing none some about around over under least most"
+    " more less also but not nor number at to in on of is it an no so or as by up be do go if me my".split()
+)
+_NUMBER_WORD_RE = re.compile(
+    r"\b([a-z]{2,}) (?:number |no\. ?)?(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b(?!-)"
+)
+
+
+def _name_number(m: re.Match[str]) -> str:
+    word = m.group(1)
+    return m.group(0) if word in _NOT_NAMES else f"{word} {_NUMBER_WORDS[m.group(2)]}"
+
 
 def plain_register(text: str) -> str:
-    """`text` (normalised, case folded) with the registers above said in the game's words."""
+    """`text` (normalised, case folded) with the registers above said in the game's words, a name's number said as a
+    word ("drawer number ten", "a towel one") as digits."""
     for pattern, repl in _REGISTER_RES:
         text = pattern.sub(repl, text)
-    return text
+    return _NUMBER_WORD_RE.sub(_name_number, text)

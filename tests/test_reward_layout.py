@@ -151,11 +151,19 @@ def test_a_false_record_or_a_disclaimer_is_refused_with_its_reason(real, wrong, 
         (SOFA, "You arrive at sofa 1. On the sofa 1, you see a box 3, a newspaper 2, and a pillow 1, and nothing else." + N),
         (DRAWER, "> You arrive at drawer 10.\n> The drawer 10 is closed." + N),  # a markdown blockquote
         (DRAWER, "You arrive at drawer 10. The drawer 10 is closed. What do you do next?" + N),  # a prompt to the player
+        (DRAWER, "You arrive at drawer number ten. The drawer number ten is closed." + N),
+        (SOFA, "You arrive at sofa one. On the sofa one, you see a box three, a newspaper two, and a pillow one." + N),
+        (DRAWER, "[Step 4] You arrive at drawer 10. The drawer 10 is closed." + N),
+        (DRAWER, "Step 4: You arrive at drawer 10.\nThe drawer 10 is closed." + N),
+        (DRAWER, "The game tells you that you arrive at drawer 10, and that the drawer 10 is closed." + N),
+        (MOVE, "You move the creditcard (creditcard 1) to the drawer (drawer 3)." + N),
+        (SOFA, "You arrive at sofa 1. On the sofa 1, you see a box 3; a newspaper 2; and a pillow 1." + N),
     ],
 )  # fmt: skip
 def test_another_register_of_the_true_state_agrees(real, same):
     """Storybook English, "we", a stance adverb, a list closed as complete, a blockquote, a closing prompt to the
-    player: `reward_score/alfworld_register.py` says each in the game's words."""
+    player, numbers as words, a transcript's step tag, the game's words reported, a name after its kind, a list in
+    semicolons: `reward_score/alfworld_register.py` says each in the game's words."""
     assert state_differences(real, same) == []
 
 
@@ -168,6 +176,10 @@ def test_another_register_of_the_true_state_agrees(real, same):
         (DRAWER, "You arrive at drawer 10. Is the drawer 10 closed?" + N, "question"),  # a question naming a thing
         (DRAWER, "You arrive at drawer 10. The drawer 10 is closed. Is it open?" + N, "question"),  # asks of a state
         (DRAWER, "> You arrive at drawer 10.\n> The drawer 10 is not closed." + N, "open drawer 10"),
+        (DRAWER, "You arrive at drawer number eleven. The drawer number eleven is closed." + N, "drawer 11"),
+        (DRAWER, "Step 4: You arrive at drawer 10. The drawer 10 is open." + N, "open drawer 10"),
+        (DRAWER, "The game does not say that you arrive at drawer 10." + N, "negation"),
+        (MOVE, "You move the creditcard (creditcard 2) to the drawer (drawer 3)." + N, "misses in creditcard 1"),
     ],
 )  # fmt: skip
 def test_another_register_of_a_false_state_is_refused(real, wrong, why):
