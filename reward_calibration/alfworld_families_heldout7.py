@@ -26,12 +26,13 @@ from typing import Any
 
 from reward_calibration.family_framework import (
     Family,
-    Rewording,
     Sentence,
     Transition,
     all_known,
+    body_text,
     capital,
     family,
+    known_only,
     lower_first,
     per_sentence,
 )
@@ -41,20 +42,6 @@ _LISTS = ("on", "in_it", "next_to", "around")
 
 def _state(s: Sentence) -> str:
     return "open" if s.kind == "is_open" else "closed"
-
-
-def _body(sents: list[Sentence]) -> str:
-    return " ".join(s.text for s in sents)
-
-
-def _known_only(reword: Rewording) -> Rewording:
-    """`reword` only on a state whose every sentence has a known form (the 'help' listing is left alone)."""
-
-    def run(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
-        return reword(sents, rng, tr) if all_known(sents) else None
-
-    run.__doc__ = reword.__doc__
-    return run
 
 
 # -- the state as key/value fields (shared by the JSON and YAML families) ---------------------------------------
@@ -289,7 +276,7 @@ def _letter_case(sents: list[Sentence], rng: random.Random, tr: Transition) -> s
     if not all_known(sents):
         return None
     style = rng.choice(("upper", "upper", "title", "first"))
-    body = _body(sents)
+    body = body_text(sents)
     if style == "upper":
         return body.upper()
     if style == "title":
@@ -346,7 +333,7 @@ def _preamble(sents: list[Sentence], rng: random.Random, tr: Transition) -> str 
     next observation:\\n\\nYou arrive at sofa 1. ...', 'Certainly. The environment responds: You arrive at ...'."""
     if not all_known(sents):
         return None
-    return rng.choice(_PREAMBLES) + rng.choice(("\n\n", "\n", " ")) + _body(sents)
+    return rng.choice(_PREAMBLES) + rng.choice(("\n\n", "\n", " ")) + body_text(sents)
 
 
 # -- a vocative addressing the player -----------------------------------------------------------------------------
@@ -443,15 +430,15 @@ _CURRENT = (*_LISTS, "is_open", "is_closed", "carrying", "not_carrying", "middle
 FAMILIES: dict[str, Family] = {
     name: family(name, reword)
     for name, reword in (
-        ("json_object", _known_only(_json)),
-        ("yaml_fields", _known_only(_yaml)),
+        ("json_object", known_only(_json)),
+        ("yaml_fields", known_only(_yaml)),
         ("xml_elements", _xml),
         ("letter_case", _letter_case),
         ("section_labels", _sections),
         ("assistant_preamble", _preamble),
         ("vocative_address", _vocative),
         ("texting_register", _texting),
-        ("gaze_idiom", _known_only(per_sentence(dict.fromkeys(_LISTS, _gaze_rule)))),
-        ("current_state_adverb", _known_only(per_sentence(dict.fromkeys(_CURRENT, _current_rule)))),
+        ("gaze_idiom", known_only(per_sentence(dict.fromkeys(_LISTS, _gaze_rule)))),
+        ("current_state_adverb", known_only(per_sentence(dict.fromkeys(_CURRENT, _current_rule)))),
     )
 }

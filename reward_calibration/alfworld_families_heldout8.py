@@ -26,14 +26,14 @@ import textwrap
 
 from reward_calibration.family_framework import (
     Family,
-    Rewording,
     Sentence,
     Transition,
-    all_known,
+    body_text,
     capital,
     family,
     in_on,
     inside,
+    known_only,
     lower_first,
     per_sentence,
     stepwise,
@@ -46,20 +46,6 @@ _EVENTS = ("arrive", "open", "close", "pick", "move", "treat", "turn", "slice")
 
 def _state(s: Sentence) -> str:
     return "open" if s.kind == "is_open" else "closed"
-
-
-def _body(sents: list[Sentence]) -> str:
-    return " ".join(s.text for s in sents)
-
-
-def _known_only(reword: Rewording) -> Rewording:
-    """`reword` only on a state whose every sentence has a known form (the 'help' listing is left alone)."""
-
-    def run(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
-        return reword(sents, rng, tr) if all_known(sents) else None
-
-    run.__doc__ = reword.__doc__
-    return run
 
 
 def _predicate(s: Sentence) -> str:
@@ -246,7 +232,7 @@ def _blockquote(sents: list[Sentence], rng: random.Random, tr: Transition) -> st
     or the quoted lines apart ('> You arrive at sofa 1.\\n>\\n> On the sofa 1, ...')."""
     style = rng.choice(("one", "lines", "spaced")) if len(sents) > 1 else "one"
     if style == "one":
-        return f"> {_body(sents)}"
+        return f"> {body_text(sents)}"
     return ("\n>\n" if style == "spaced" else "\n").join(f"> {s.text}" for s in sents)
 
 
@@ -263,7 +249,7 @@ _PROMPTS = (
 def _prompt(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
     """A text-adventure prompt after the observation, as a model playing game master hands the turn back: 'You
     arrive at sofa 1. On the sofa 1, you see ... What do you do next?', or the question on a line of its own."""
-    return _body(sents) + rng.choice((" ", "\n\n", "\n")) + rng.choice(_PROMPTS)
+    return body_text(sents) + rng.choice((" ", "\n\n", "\n")) + rng.choice(_PROMPTS)
 
 
 # -- hard-wrapped at a narrow width -------------------------------------------------------------------------------
@@ -274,7 +260,7 @@ _NBSP = "\u00a0"
 def _wrapped(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
     """The observation hard-wrapped at a narrow width, as a terminal game prints it ('You arrive at drawer 10.
     The\\ndrawer 10 is closed.'), at 24, 32, 40 or 48 columns; a name and its number are never split."""
-    body = _body(sents)
+    body = body_text(sents)
     if len(body) < 24:
         return None
     width = rng.choice((24, 32, 40, 48))
@@ -305,18 +291,18 @@ def _roleplay(sents: list[Sentence], rng: random.Random, tr: Transition) -> str 
 FAMILIES: dict[str, Family] = {
     name: family(name, reword)
     for name, reword in (
-        ("catenative_verb", _known_only(per_sentence(dict.fromkeys(_EVENTS, _catenative_rule)))),
+        ("catenative_verb", known_only(per_sentence(dict.fromkeys(_EVENTS, _catenative_rule)))),
         ("bare_second_mention", stepwise(_bare_mention)),
-        ("archaic_register", _known_only(per_sentence(dict.fromkeys(
+        ("archaic_register", known_only(per_sentence(dict.fromkeys(
             (*_EVENTS, *_LISTS, "is_open", "is_closed", "carrying", "not_carrying", "nothing", "middle", "facing",
              "special"), _archaic_rule)))),
-        ("exhaustive_list", _known_only(per_sentence(dict.fromkeys(
+        ("exhaustive_list", known_only(per_sentence(dict.fromkeys(
             (*_LISTS, "carrying", "not_carrying"), _exhaustive_rule)))),
-        ("first_person_plural", _known_only(_we)),
-        ("stance_adverb", _known_only(_stance)),
-        ("markdown_blockquote", _known_only(_blockquote)),
-        ("adventure_prompt", _known_only(_prompt)),
-        ("hard_wrap", _known_only(_wrapped)),
-        ("roleplay_asterisks", _known_only(_roleplay)),
+        ("first_person_plural", known_only(_we)),
+        ("stance_adverb", known_only(_stance)),
+        ("markdown_blockquote", known_only(_blockquote)),
+        ("adventure_prompt", known_only(_prompt)),
+        ("hard_wrap", known_only(_wrapped)),
+        ("roleplay_asterisks", known_only(_roleplay)),
     )
 }  # fmt: skip

@@ -28,12 +28,12 @@ import re
 
 from reward_calibration.family_framework import (
     Family,
-    Rewording,
     Sentence,
     Transition,
-    all_known,
+    body_text,
     family,
     in_on,
+    known_only,
     lower_first,
     say,
     stepwise,
@@ -42,20 +42,6 @@ from reward_calibration.family_framework import (
 _LISTS = ("on", "in_it", "next_to", "around")
 _EVENTS = ("arrive", "open", "close", "pick", "move", "treat", "turn", "slice")
 _NAME = re.compile(r"\b([a-z]+) (\d+)\b")
-
-
-def _body(sents: list[Sentence]) -> str:
-    return " ".join(s.text for s in sents)
-
-
-def _known_only(reword: Rewording) -> Rewording:
-    """`reword` only on a state whose every sentence has a known form (the 'help' listing is left alone)."""
-
-    def run(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
-        return reword(sents, rng, tr) if all_known(sents) else None
-
-    run.__doc__ = reword.__doc__
-    return run
 
 
 _ONES = (
@@ -85,7 +71,7 @@ def _number_sign(sents: list[Sentence], rng: random.Random, tr: Transition) -> s
     The drawer #10 is closed.', 'On the sofa #1, you see a box #3, and a pillow #1.', or with 'No.': 'You pick up
     the box No. 3 from the sofa No. 1.' One notation for the whole observation."""
     sign = rng.choice(("#", "#", "No. "))
-    return _NAME.sub(lambda m: f"{m.group(1)} {sign}{m.group(2)}", _body(sents))
+    return _NAME.sub(lambda m: f"{m.group(1)} {sign}{m.group(2)}", body_text(sents))
 
 
 # -- the word 'number', or the number spelled out -----------------------------------------------------------------
@@ -102,7 +88,7 @@ def _number_word(sents: list[Sentence], rng: random.Random, tr: Transition) -> s
             return f"{kind} number {n}"
         return f"{kind} number {word}" if style == "number_word" else f"{kind} {word}"
 
-    return _NAME.sub(name, _body(sents))
+    return _NAME.sub(name, body_text(sents))
 
 
 # -- the kind first, the name in parentheses ------------------------------------------------------------------------
@@ -125,7 +111,7 @@ def _kind_then_id(sents: list[Sentence], rng: random.Random, tr: Transition) -> 
         seen.add(full)
         return f"{det or 'the'} {kind} ({full})"
 
-    return _NAMED.sub(name, _body(sents))
+    return _NAMED.sub(name, body_text(sents))
 
 
 # -- indirect speech ----------------------------------------------------------------------------------------------
@@ -221,7 +207,7 @@ def _step_tag(sents: list[Sentence], rng: random.Random, tr: Transition) -> str 
     own. The step is the one the observation answers (the branch's step + 1)."""
     n = tr.t + 1
     tag = rng.choice((f"[Step {n}]", f"Step {n}:", f"[t={n}]", f"Turn {n}:", "[Env]", f"[Env | step {n}]"))
-    return tag + rng.choice((" ", " ", "\n")) + _body(sents)
+    return tag + rng.choice((" ", " ", "\n")) + body_text(sents)
 
 
 # -- a one-line summary first ---------------------------------------------------------------------------------------
@@ -308,7 +294,7 @@ def _summary_first(sents: list[Sentence], rng: random.Random, tr: Transition) ->
     sep, details = rng.choice(("\n\n", "\n", " ")), rng.choice(_DETAIL_LEADS)
     if sep == " " and not details:  # on one line, the observation is set off by its lead
         details = _DETAIL_LEADS[-1]
-    return f"{summary}{sep}{details}{_body(sents)}"
+    return f"{summary}{sep}{details}{body_text(sents)}"
 
 
 # -- what an arrival or an opening shows, in parentheses --------------------------------------------------------
@@ -405,15 +391,15 @@ def _punctuation(sents: list[Sentence], rng: random.Random, tr: Transition) -> s
 FAMILIES: dict[str, Family] = {
     name: family(name, reword)
     for name, reword in (
-        ("number_sign", _known_only(_number_sign)),
-        ("number_word", _known_only(_number_word)),
-        ("kind_then_name", _known_only(_kind_then_id)),
-        ("indirect_speech", _known_only(_indirect)),
-        ("capitals_emphasis", _known_only(_caps)),
-        ("step_tag", _known_only(_step_tag)),
-        ("summary_first", _known_only(_summary_first)),
+        ("number_sign", known_only(_number_sign)),
+        ("number_word", known_only(_number_word)),
+        ("kind_then_name", known_only(_kind_then_id)),
+        ("indirect_speech", known_only(_indirect)),
+        ("capitals_emphasis", known_only(_caps)),
+        ("step_tag", known_only(_step_tag)),
+        ("summary_first", known_only(_summary_first)),
         ("parenthetical_state", stepwise(_parenthetical)),
         ("contrastive_connective", stepwise(_contrast)),
-        ("plain_punctuation", _known_only(_punctuation)),
+        ("plain_punctuation", known_only(_punctuation)),
     )
 }  # fmt: skip

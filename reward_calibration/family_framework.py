@@ -210,6 +210,21 @@ def all_known(sents: list[Sentence]) -> bool:
     return bool(sents) and all(s.kind != "other" for s in sents)
 
 
+def known_only(reword: Rewording) -> Rewording:
+    """`reword` only on a state whose every sentence has a known form (the 'help' listing is left alone)."""
+
+    def run(sents: list[Sentence], rng: random.Random, tr: Transition) -> str | None:
+        return reword(sents, rng, tr) if all_known(sents) else None
+
+    run.__doc__ = reword.__doc__
+    return run
+
+
+def body_text(sents: list[Sentence]) -> str:
+    """The sentences joined back into one observation body."""
+    return " ".join(s.text for s in sents)
+
+
 def after(sents: list[Sentence], i: int, *kinds: str) -> Sentence | None:
     """The sentence after sents[i] when it is of one of `kinds` and names the same receptacle."""
     if i + 1 < len(sents) and sents[i + 1].kind in kinds and sents[i + 1].a == sents[i].a:
