@@ -1,7 +1,7 @@
 """The paraphrase-family corpus of the ALFWorld reader: generate it from real transitions, score it, per family.
 
 A family (`family_framework`) rewords a real next state and keeps its world state exactly; a fact reader must
-accept every paraphrase. The sets: `dev` (`alfworld_families_dev`, developed on), and `heldout` to `heldout9`
+accept every paraphrase. The sets: `dev` (`alfworld_families_dev`, developed on), and `heldout` to `heldout10`
 (`alfworld_families_heldout*`, not for development).
 
 The CLI collects real transitions (`alfworld_pairs.collect_pairs`: both the trajectory's action and the branch's
@@ -40,6 +40,7 @@ from reward_calibration import (
     alfworld_families_heldout7,
     alfworld_families_heldout8,
     alfworld_families_heldout9,
+    alfworld_families_heldout10,
 )
 from reward_calibration.alfworld_pairs import BranchPair, collect_pairs, read_pairs, write_pairs
 from reward_calibration.alfworld_rewrites import OBJECT_RE
@@ -58,6 +59,7 @@ FAMILY_SETS: dict[str, dict[str, Family]] = {
     "heldout7": alfworld_families_heldout7.FAMILIES,
     "heldout8": alfworld_families_heldout8.FAMILIES,
     "heldout9": alfworld_families_heldout9.FAMILIES,
+    "heldout10": alfworld_families_heldout10.FAMILIES,
 }
 
 
