@@ -142,6 +142,15 @@ def _layout_attacks(body: str, status: str, flipped: str | None) -> list[Attack]
         said = _NUMBER_WORDS[int(number) + 1]
         other = re.sub(rf"\b{re.escape(names[-1])}\b", f"{name} number {said}", body)
         out.append(Attack("register: another number said as a word", f"{other}\n{status}"))
+        other = re.sub(rf"\b{re.escape(names[-1])}\b", f"`{name}_{int(number) + 1}`", body)
+        out.append(Attack("register: another number in an identifier", f"{other}\n{status}"))
+    denied = re.sub(r"\bis (open|closed)\b", lambda m: f"is no longer {m.group(1)}", body, count=1)
+    if denied != body:
+        out.append(Attack("register: the state denied with 'no longer'", f"{denied}\n{status}"))
+    m = re.search(rf"you see (a {_E})(?:, an? {_E})+,? and an? {_E}", body)
+    if m:
+        only_first = f"{body[: m.start()]}you see nothing but {m.group(1)}{body[m.end() :]}"
+        out.append(Attack("register: nothing but the first of a list", f"{only_first}\n{status}"))
     return out
 
 

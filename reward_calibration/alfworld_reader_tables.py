@@ -27,6 +27,7 @@ FAMILY_SETS = (
     ("held-out 7 (scored once, then developed on)", "heldout7", None, "after", "after_posthoc"),
     ("held-out 8 (scored once, then developed on)", "heldout8", None, "after", "after_posthoc"),
     ("held-out 9 (scored once, then developed on)", "heldout9", None, "after", "after_posthoc"),
+    ("held-out 10 (scored once, then developed on)", "heldout10", None, "after", "after_posthoc"),
 )
 
 

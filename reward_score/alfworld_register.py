@@ -3,9 +3,14 @@
 A world model may narrate in a storybook register ("Unto the sofa 1 you come. Upon it you behold naught."), in the
 first person plural ("We arrive at ..."), with a stance adverb ("Sadly, you are not carrying anything."), close a
 list as complete ("..., and nothing else."), tag a transcript ("Step 12: ..."), report the game's words ("The game
-says that you arrive at ..."), or say a name's number as a word ("drawer number ten"). None of these changes the
-state; `plain_register` says each in the game's words, on normalised, case-folded text with articles still in place.
-The tables are closed: a word outside them is left as it is (and read, or found unreadable, by the grammar).
+says that you arrive at ..."), say a name's number as a word ("drawer number ten"), write a run-together name as the
+English compound it is ("sink basin 1", "toilet paper hanger 1") or as a code identifier ("drawer_10", "sofa-1",
+"box3"), say a binary state as the opposite denied ("no longer closed"), tell a list as the exception to nothing
+("apart from a box 3, there is nothing on the sofa 1", "you see nothing but a pen 1"), or follow a clause with what
+it implies for the player ("..., so you can't see inside it", "You could take any of them."). None of these changes
+the state; `identifier_names` and `plain_register` say each in the game's words, on normalised, case-folded text
+with articles still in place. The tables are closed: a word outside them is left as it is (and read, or found
+unreadable, by the grammar).
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from __future__ import annotations
 import re
 
 _E = r"[a-z]+ \d+"
+_L = rf"(?:(?:an?|the) )?{_E}(?:(?:,|,? and) (?:(?:an?|the) )?{_E})*"  # a list of names, articles in place
+_AT = rf"(?:on|in|inside|next to) (?:the {_E}|{_E}|it)"
+_CANNOT = r"(?:can't|cannot|can not)"
 # fmt: off
 _REGISTER = (
     # storybook English
@@ -49,6 +57,31 @@ _REGISTER = (
     (r"\b([a-z]+) \(\1 (\d+)\)", r"\1 \2"), (r"(?<=\d); (?=(?:and )?an? [a-z]+ \d)", ", "),
     # a name's number with a word before it: "drawer number 10", "drawer no. 10"
     (r"\b(?!(?:at|to|in|on|of|is|no) )([a-z]{2,}) (?:number|no\.) (\d+)\b", r"\1 \2"),
+    # a dash between two clauses ends the first: "you are facing the desk 1, and drawer 1 — next to it, you see ..."
+    (r"\s*[\u2014\u2013]\s*(?=(?:on|in|inside|next to|there|you|the|it|looking)\b)", ". "),
+    # a binary state said as the opposite denied: "no longer closed", "not open anymore" (read as "not closed" is)
+    (r"\bno longer (open|opened|closed|shut)\b", r"not \1"),
+    (r"\bnot (open|opened|closed|shut) any ?more\b", r"not \1"),
+    # a list told as the exception to nothing: "apart from a box 3 and a pen 1, there is nothing on the sofa 1"
+    (rf"\b(?:apart from|other than|except for|besides) ({_L}), (?:there is|there's|you see) nothing ({_AT})\b",
+     r"\2, you see \1"),
+    (rf"\bthere(?: is|'s) nothing ({_AT}) (?:except|but|apart from|other than|besides) ({_L})", r"\1, you see \2"),
+    (rf"\b(?:apart from|other than|except for|besides) ({_L}), you (?:carry|are carrying|hold|are holding) nothing\b",
+     r"you are carrying \1"),
+    (rf"\b(you (?:see|carry|are carrying|hold|are holding)) nothing (?:but|except|other than|apart from|besides)"
+     rf" (?=(?:an? |the )?{_E})", r"\1 "),
+    # what the clause before implies for the player, said after it: "the drawer 10 is closed, so you can't see inside
+    # it", "you see nothing, so there is nothing to take", "you see a box 3. you could take it". It restates the
+    # clause it follows, so it is dropped only right after that clause; said anywhere else it is read (or refused).
+    (rf"(?:(?<=closed)|(?<=shut))(?:,? so|\.|;) (?:you {_CANNOT} see (?:inside it|into it|what is in it|what's in it)"
+     r"(?: without opening it)?|you would (?:have|need) to open it to (?:look|see) inside)(?=[.!]|$)", ""),
+    (r"(?<=nothing)(?:,? so|\.) there(?: is|'s) nothing (?:here )?(?:for you )?to (?:take|pick up)(?: here)?(?=[.!]|$)",
+     ""),
+    (r"(?<=\d)(?:\.|,) (?:it(?: is|'s)|they are(?: all)?|all of them are|each is) within (?:your )?reach(?=[.!]|$)",
+     ""),
+    (r"(?<=\d)(?:\.|,) you (?:could|can) (?:take|pick up|grab) (?:it|them|any of them|either of them)(?=[.!]|$)", ""),
+    (r"(?<=\d)(?:\.|,) you (?:could|can) go to any of them(?: from here)?(?=[.!]|$)", ""),
+    (r"(?:(?<=nothing)|(?<=anything)),? so (?:your hands are free|you are free to pick something up)(?=[.!]|$)", ""),
 )
 # fmt: on
 _REGISTER_RES = tuple((re.compile(p), r) for p, r in _REGISTER)
@@ -74,9 +107,39 @@ def _name_number(m: re.Match[str]) -> str:
     return m.group(0) if word in _NOT_NAMES else f"{word} {_NUMBER_WORDS[m.group(2)]}"
 
 
+# The game's run-together names, as the English compounds they are: "sink basin 1", "toilet-paper hanger 1".
+_COMPOUNDS = (
+    "alarm clock|baseball bat|bath tub|bathtub basin|bath tub basin|butter knife|cell phone|coffee machine|coffee table"
+    "|counter top|credit card|desk lamp|dining table|dish sponge|floor lamp|foot stool|garbage can|glass bottle"
+    "|hand towel|hand towel holder|house plant|key chain|laundry hamper|laundry hamper lid|light switch|paper towel"
+    "|paper towel roll|pepper shaker|remote control|salt shaker|scrub brush|shower door|shower glass|shower curtain"
+    "|side table|sink basin|soap bar|soap bottle|spray bottle|stove burner|stove knob|teddy bear|tennis racket"
+    "|tissue box|toilet paper|toilet paper hanger|toilet paper roll|towel holder|tv stand|watering can|wine bottle"
+    "|news paper|arm chair|base ball bat|basket ball|lap top|sofa bed"
+).split("|")
+_COMPOUND_RE = re.compile(
+    r"\b("
+    + "|".join(c.replace(" ", "[ _-]") for c in sorted(_COMPOUNDS, key=len, reverse=True))
+    + r")(?=[ _-]?(?:#|no\. ?|number |n° ?)?\d)"
+)
+# Words in snake case before a bracket, a predicate's name: "is_closed(drawer 10)" says "is closed".
+_SNAKE_RE = re.compile(r"(?<![\w-])[a-z]+(?:_[a-z]+)+(?=\()")
+# A name written as a code identifier: "drawer_10", "sofa-1", "box3", "sink_basin_1".
+_IDENTIFIER_RE = re.compile(r"(?<![\w#=-])([a-z]+(?:[_-][a-z]+)*)(?:[_-]|(?<=[a-z])(?=\d))0*(\d+)(?![\w-])")
+
+
+def identifier_names(text: str) -> str:
+    """`text` (normalised) with each name written as a code identifier said as the game's name ("sink_basin_1" ->
+    "sinkbasin 1", "box3" -> "box 3") and a predicate's name in snake case in words ("is_closed(" -> "is closed(");
+    before emphasis marks are read, which an identifier's underscores would look like."""
+    text = _SNAKE_RE.sub(lambda m: m.group(0).replace("_", " "), text)
+    return _IDENTIFIER_RE.sub(lambda m: re.sub(r"[_-]", "", m.group(1)) + " " + m.group(2), text)
+
+
 def plain_register(text: str) -> str:
     """`text` (normalised, case folded) with the registers above said in the game's words, a name's number said as a
     word ("drawer number ten", "a towel one") as digits."""
     for pattern, repl in _REGISTER_RES:
         text = pattern.sub(repl, text)
-    return _NUMBER_WORD_RE.sub(_name_number, text)
+    text = _NUMBER_WORD_RE.sub(_name_number, text)
+    return _COMPOUND_RE.sub(lambda m: re.sub(r"[ _-]", "", m.group(1)), text)

@@ -50,7 +50,7 @@ from reward_score.alfworld_cues import Cues, cue_differences, read_cues, why_not
 from reward_score.alfworld_grammar import MISSING, UNREADABLE, Reading, read_sentence, say, say_key
 from reward_score.alfworld_layout import answer_questions, unquote, unwrap
 from reward_score.alfworld_records import labels_dropped, said_as_sentences
-from reward_score.alfworld_register import plain_register
+from reward_score.alfworld_register import identifier_names, plain_register
 from reward_score.alfworld_words import ASIDE, COMMAND, EVENT_PROPERTY, TAKE_V, VOCATIVE
 from reward_score.answer_format import STATUS_DONE, STATUS_NOT_DONE
 
@@ -167,7 +167,7 @@ _ECHO_RE = re.compile(
     rf"(?:you (?:try|tried|type|typed|enter|entered|issue|issued|run|ran|do|did|execute|executed)|having done|after)"
     rf" [\"'\u201c](?:{COMMAND})[\"'\u201d](?:\s*[.:,])?\s*"
 )
-_ECHO_LINE_RE = re.compile(rf">\s*(?:{COMMAND})")
+_ECHO_LINE_RE = re.compile(rf"(?:>|(?:command|action|input)\s*:)\s*(?:{COMMAND})\.?")
 _LIST_ITEM_RE = re.compile(r"\d{1,2}[.)]\s+(?=[a-z])")  # a line "2. a pencil 2" of a numbered list
 
 
@@ -205,7 +205,7 @@ def normalise(text: str) -> str:
 
 
 def _clean_body(text: str) -> str:
-    text = plain_register(_EMPHASIS_RE.sub(r"\2", text))
+    text = plain_register(_EMPHASIS_RE.sub(r"\2", identifier_names(text)))
     text = _ECHO_RE.sub("", _ASIDE_RE.sub("", text))
     for pattern, repl in _CONTRACTION_RES:
         text = pattern.sub(repl, text)
@@ -386,12 +386,16 @@ def read_state(text: str) -> WorldState:
 
 
 def without_presentation(text: str) -> str | None:
-    """`text` (normalised) with fences, emoji, quotes, emphasis and labels off, tables and records said as sentences,
-    another register in the game's words -- what the cosine gate compares, so a table is compared as the sentences
-    it says; None when `text` has none of these."""
+    """`text` (normalised) with fences, emoji, quotes, emphasis, labels and an echoed command off, tables and records
+    said as sentences, another register in the game's words -- what the cosine gate compares, so a table is compared
+    as the sentences it says; None when `text` has none of these."""
     original = _lines(normalise(text))
     lines, status, body_lines, _, _ = _reading(text)
-    body_lines = [plain_register(_EMPHASIS_RE.sub(r"\2", line)) for line in body_lines]
+    body_lines = [
+        plain_register(_EMPHASIS_RE.sub(r"\2", identifier_names(line)))
+        for line in body_lines
+        if not _ECHO_LINE_RE.fullmatch(line)  # the command typed, echoed: the gate compares what the game says
+    ]
     plain = [*body_lines, lines[-1]] if status is not None else body_lines
     return None if plain == original else "\n".join(plain)
 

@@ -19,6 +19,7 @@ FRIDGE = with_status("You open the fridge 1. The fridge 1 is open. In it, you se
 PICKUP = with_status("You pick up the box 3 from the sofa 1.", False)
 MOVE = with_status("You move the creditcard 1 to the drawer 3.", False)
 EMPTY = with_status("You are not carrying anything.", False)
+SINK = with_status("You arrive at sinkbasin 1. On the sinkbasin 1, you see a soapbottle 1.", False)
 ROOM = with_status(
     "You are in the middle of a room. Looking quickly around you, you see a cabinet 1, and a sofa 1.", False
 )
@@ -158,12 +159,24 @@ def test_a_false_record_or_a_disclaimer_is_refused_with_its_reason(real, wrong, 
         (DRAWER, "The game tells you that you arrive at drawer 10, and that the drawer 10 is closed." + N),
         (MOVE, "You move the creditcard (creditcard 1) to the drawer (drawer 3)." + N),
         (SOFA, "You arrive at sofa 1. On the sofa 1, you see a box 3; a newspaper 2; and a pillow 1." + N),
+        (SINK, "You arrive at sink basin 1. On the sink-basin 1, you see a soap bottle 1." + N),
+        (DRAWER, "You arrive at `drawer_10`. The drawer-10 is closed." + N),
+        (PICKUP, "You pick up the box3 from the sofa1." + N),
+        (FRIDGE, "You open the fridge 1. The fridge 1 is no longer closed. In it, you see a bowl 3, and a egg 2." + N),
+        (SOFA, "You arrive at sofa 1. Apart from a box 3, a newspaper 2, and a pillow 1, there is nothing on the sofa 1." + N),
+        (SOFA, "You arrive at sofa 1. On the sofa 1, you see nothing but a box 3, a newspaper 2, and a pillow 1." + N),
+        (DRAWER, "You arrive at drawer 10. The drawer 10 is closed, so you can't see inside it." + N),
+        (SOFA, "You arrive at sofa 1. On the sofa 1, you see a box 3, a newspaper 2, and a pillow 1. You could take any of them." + N),
+        (EMPTY, "You are not carrying anything, so your hands are free." + N),
+        (DRAWER, "Command: go to drawer 10\nYou arrive at drawer 10 \u2014 the drawer 10 is closed." + N),
     ],
 )  # fmt: skip
 def test_another_register_of_the_true_state_agrees(real, same):
     """Storybook English, "we", a stance adverb, a list closed as complete, a blockquote, a closing prompt to the
     player, numbers as words, a transcript's step tag, the game's words reported, a name after its kind, a list in
-    semicolons: `reward_score/alfworld_register.py` says each in the game's words."""
+    semicolons, names as English compounds or code identifiers, a state as its opposite denied, a list as the exception
+    to nothing, what a clause implies for the player said after it, the command echoed, clauses joined by a dash:
+    `reward_score/alfworld_register.py` says each in the game's words."""
     assert state_differences(real, same) == []
 
 
@@ -180,6 +193,15 @@ def test_another_register_of_the_true_state_agrees(real, same):
         (DRAWER, "Step 4: You arrive at drawer 10. The drawer 10 is open." + N, "open drawer 10"),
         (DRAWER, "The game does not say that you arrive at drawer 10." + N, "negation"),
         (MOVE, "You move the creditcard (creditcard 2) to the drawer (drawer 3)." + N, "misses in creditcard 1"),
+        (SINK, "You arrive at sink basin 2. On the sink basin 2, you see a soap bottle 1." + N, "at: sinkbasin 2"),
+        (DRAWER, "You arrive at drawer_11. The drawer_11 is closed." + N, "at: drawer 11"),
+        (DRAWER, "You arrive at drawer 10. The drawer 10 is no longer closed." + N, "open drawer 10"),
+        (SOFA, "You arrive at sofa 1. Apart from a box 3 and a pillow 1, there is nothing on the sofa 1." + N, "contents sofa 1"),
+        (SOFA, "You arrive at sofa 1. On the sofa 1, you see nothing but a box 3." + N, "contents sofa 1"),
+        # a remark is dropped only right after the clause it restates: here it denies what the clause says
+        (DRAWER, "You arrive at drawer 10. The drawer 10 is open, so you can't see inside it." + N, "negation"),
+        (SOFA, "You arrive at sofa 1. On the sofa 1, you see a box 3, a newspaper 2, and a pillow 1. You could take the mug 1." + N, "hedge"),
+        (EMPTY, "You are carrying a pen 1, so your hands are free." + N, "contradiction"),
     ],
 )  # fmt: skip
 def test_another_register_of_a_false_state_is_refused(real, wrong, why):
