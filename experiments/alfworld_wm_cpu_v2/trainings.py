@@ -33,6 +33,8 @@ def rwml(run: Run, name: str, train_file: Path, val_file: Path, model: Path, lr:
         overrides += [f"actor_rollout_ref.model.path={model}", f"data.train_batch_size={r.prompts_per_step}"]
         overrides += [f"actor_rollout_ref.rollout.n={r.group}", f"data.max_response_length={r.max_response_length}"]
         overrides += [f"actor_rollout_ref.actor.ppo_mini_batch_size={r.prompts_per_step}"]
+        micro = run.cfg.trainer_memory.max_tokens_per_micro_batch
+        overrides += [f"actor_rollout_ref.actor.ppo_max_token_len_per_gpu={micro}"]
         overrides += [f"actor_rollout_ref.actor.optim.lr={lr}", "actor_rollout_ref.actor.kl_loss_type=low_var_kl"]
         overrides += [f"actor_rollout_ref.actor.kl_loss_coef={r.kl_loss_coef}", "trainer.test_freq=-1"]
         overrides += [f"trainer.total_training_steps={steps}", f"trainer.save_freq={r.save_freq}"]
