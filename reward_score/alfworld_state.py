@@ -204,8 +204,14 @@ def normalise(text: str) -> str:
     return text.casefold().replace("\u2019", "'").replace("\u2018", "'").replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _plain(text: str) -> str:
+    """`text` with identifiers said as names, emphasis off and another register in the game's words -- in that order
+    (an identifier's underscores look like emphasis marks); what both the reading and the cosine gate start from."""
+    return plain_register(_EMPHASIS_RE.sub(r"\2", identifier_names(text)))
+
+
 def _clean_body(text: str) -> str:
-    text = plain_register(_EMPHASIS_RE.sub(r"\2", identifier_names(text)))
+    text = _plain(text)
     text = _ECHO_RE.sub("", _ASIDE_RE.sub("", text))
     for pattern, repl in _CONTRACTION_RES:
         text = pattern.sub(repl, text)
@@ -392,7 +398,7 @@ def without_presentation(text: str) -> str | None:
     original = _lines(normalise(text))
     lines, status, body_lines, _, _ = _reading(text)
     body_lines = [
-        plain_register(_EMPHASIS_RE.sub(r"\2", identifier_names(line)))
+        _plain(line)
         for line in body_lines
         if not _ECHO_LINE_RE.fullmatch(line)  # the command typed, echoed: the gate compares what the game says
     ]
